@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { RehearseError } from '../../scenarios/errors.js';
+
+/**
+ * Finding a Python that has the local stack's packages. Debian puts them under /usr/bin/python3;
+ * a `python3` earlier on PATH (pyenv, conda) may be another interpreter without them, so it is
+ * only the fallback. REHEARSE_PYTHON overrides both.
+ */
+const MODULES = ['jupyterhub', 'jupyter_server', 'ipykernel', 'dask', 'distributed', 'xarray'] as const;
+
+export const APT_PACKAGES = [
+  'jupyterhub',
+  'python3-jupyter-server',
+  'python3-ipykernel',
+  'python3-dask',
+  'python3-distributed',
+  'python3-xarray',
+] as const;
+
+export function installHint(): string {
+  return [
+    'Install the local stack, then run the command again:',
+    `  Debian/Ubuntu (as root):  apt-get install -y ${APT_PACKAGES.join(' ')}`,
+    "  pip:                      python3 -m pip install 'jupyterhub>=3,<6' jupyter-server ipykernel 'dask[distributed]' xarray",
+    '  conda:                    conda install -c conda-forge jupyterhub jupyter_server ipykernel dask distributed xarray',
+    'With pip or conda, point rehearse at that interpreter: export REHEARSE_PYTHON=$(command -v python3)',
+  ].join('\n');
+}
+
+/** Modules `python` cannot import (empty when it has them all). */
+export function missingModules(python: string): string[] {
+  const code = `import importlib.util,sys\nprint(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))`;
+  try {
+    const out = execFileSync(python, ['-c', code, ...MODULES], { encoding: 'utf8', timeout: 30_000 });
+    return out.trim() === '' ? [] : out.trim().split(/\s+/);
+  } catch {
+    return [...MODULES];
+  }
+}
+
+/** The interpreter to run the local stack with; throws with the exact install command otherwise. */
+export function findPython(env: NodeJS.ProcessEnv = process.env): string {
+  const candidates = env.REHEARSE_PYTHON ? [env.REHEARSE_PYTHON] : ['/usr/bin/python3', 'python3'];
+  let report = '';
+  for (const py of candidates) {
+    if (py.startsWith('/') && !existsSync(py)) {
+      report += `\n  ${py}: not found`;
+      continue;
+    }
+    const missing = missingModules(py);
+    if (missing.length === 0) return py;
+    report += `\n  ${py}: missing ${missing.join(', ')}`;
+  }
+  throw new RehearseError('LOCAL_STACK_MISSING', `The local target needs JupyterHub, Jupyter Server, ipykernel, Dask and xarray:${report}`, {
+    hint: installHint(),
+  });
+}
