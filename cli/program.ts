@@ -29,5 +29,33 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--json', 'print the normalised scenario as JSON')
     .action(run(async () => (await import('./commands/validate.js')).validate));
 
+  const stateDirHelp = 'state folder of the local target (default: $REHEARSE_HOME/local or ~/.local/state/rehearse/local)';
+  program
+    .command('up')
+    .description('start a target: `up local` starts JupyterHub, its proxy and the BinderHub-API front on 127.0.0.1')
+    .argument('<target>', 'local')
+    .option('--json', 'print the URLs and state as JSON')
+    .option('--state-dir <dir>', stateDirHelp)
+    .option('--build-time <duration>', 'emulated image build time of a first launch (e.g. 10s)')
+    .option('--concurrent-spawn-limit <n>', 'JupyterHub concurrent_spawn_limit (default 64, as z2jh)')
+    .option('--active-server-limit <n>', 'JupyterHub active_server_limit (0 = off)')
+    .option('--launch-quota <n>', 'BinderHub launch quota: total running servers (0 = off)')
+    .option('--rate-limit <n>', 'BinderHub RateLimiter: launches per IP per hour (0 = off, the default here)')
+    .action(run(async () => (await import('./commands/local.js')).upLocal));
+  program
+    .command('down')
+    .description('stop a target started with `up` and remove its state; nothing of ours is left running')
+    .argument('<target>', 'local')
+    .option('--json', 'print the result as JSON')
+    .option('--state-dir <dir>', stateDirHelp)
+    .action(run(async () => (await import('./commands/local.js')).downLocal));
+  program
+    .command('status')
+    .description('is the target up? (exit 0 when healthy, 3 when not)')
+    .argument('<target>', 'local')
+    .option('--json', 'print the status as JSON')
+    .option('--state-dir <dir>', stateDirHelp)
+    .action(run(async () => (await import('./commands/local.js')).statusLocal));
+
   return program;
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Set-up shared by `npm test` and `npm run quickstart`. Idempotent; each step only when needed:
+//   1. npm ci when node_modules is missing or older than package-lock.json;
+//   2. compile TypeScript to dist/ (incremental);
+//   3. with --with-local-stack: make sure Python has JupyterHub, Jupyter Server, ipykernel, Dask,
+//      distributed and xarray; as root with apt, install Debian's packages; otherwise print the
+//      exact command for this machine and fail.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const withLocalStack = process.argv.includes('--with-local-stack');
+const say = (msg) => process.stderr.write(`[bootstrap] ${msg}\n`);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.status !== 0) {
+    say(`failed: ${cmd} ${args.join(' ')} (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 18)) {
+  say(`Node ${process.versions.node} is too old: rehearse needs Node >= 20.18.`);
+  process.exit(1);
+}
+
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+const installed = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(installed) || mtime(join(root, 'package-lock.json')) > mtime(installed)) {
+  say('installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+say('compiling TypeScript (tsc -p tsconfig.build.json)');
+run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+
+if (withLocalStack) {
+  const { APT_PACKAGES, findPython, installHint } = await import('../dist/provision/local/prerequisites.js');
+  const tryFind = () => {
+    try {
+      return findPython(process.env);
+    } catch {
+      return null;
+    }
+  };
+  let python = tryFind();
+  const hasApt = existsSync('/usr/bin/apt-get');
+  const isRoot = process.getuid?.() === 0;
+  if (!python && hasApt && isRoot && !process.env.REHEARSE_PYTHON) {
+    say(`installing the local stack from Debian: ${APT_PACKAGES.join(' ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', ...APT_PACKAGES], { env });
+    python = tryFind();
+  }
+  if (!python) {
+    say('the local target needs Python packages that are not installed.');
+    process.stderr.write(`${installHint()}\n`);
+    process.exit(1);
+  }
+  const v = execFileSync(python, ['-c', 'import jupyterhub; print(jupyterhub.__version__)'], { encoding: 'utf8' }).trim();
+  say(`local stack: ${python} (JupyterHub ${v})`);
+}
