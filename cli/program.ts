@@ -29,10 +29,13 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--json', 'print the normalised scenario as JSON')
     .action(run(async () => (await import('./commands/validate.js')).validate));
 
-  const stateDirHelp = 'state folder of the local target (default: $REHEARSE_HOME/local or ~/.local/state/rehearse/local)';
+  const stateDirHelp =
+    'state folder of the local target (default: $REHEARSE_HOME/local or ~/.local/state/rehearse/local)';
   program
     .command('up')
-    .description('start a target: `up local` starts JupyterHub, its proxy and the BinderHub-API front on 127.0.0.1')
+    .description(
+      'start a target: `up local` starts JupyterHub, its proxy and the BinderHub-API front on 127.0.0.1',
+    )
     .argument('<target>', 'local')
     .option('--json', 'print the URLs and state as JSON')
     .option('--state-dir <dir>', stateDirHelp)

@@ -62,6 +62,8 @@ if (withLocalStack) {
     process.stderr.write(`${installHint()}\n`);
     process.exit(1);
   }
-  const v = execFileSync(python, ['-c', 'import jupyterhub; print(jupyterhub.__version__)'], { encoding: 'utf8' }).trim();
+  const v = execFileSync(python, ['-c', 'import jupyterhub; print(jupyterhub.__version__)'], {
+    encoding: 'utf8',
+  }).trim();
   say(`local stack: ${python} (JupyterHub ${v})`);
 }

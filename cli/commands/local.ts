@@ -1,5 +1,5 @@
 import { parseDuration } from '../../scenarios/duration.js';
-import { InputError, ExitCode } from '../../scenarios/errors.js';
+import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
 /** `rehearse up|down|status local`: thin adapters over provision/local/stack.ts. */
@@ -83,13 +83,21 @@ export async function upLocal(io: CliIO, target: string, flags: UpFlags): Promis
   return ExitCode.ok;
 }
 
-export async function downLocal(io: CliIO, target: string, flags: { stateDir?: string; json?: boolean }): Promise<number> {
+export async function downLocal(
+  io: CliIO,
+  target: string,
+  flags: { stateDir?: string; json?: boolean },
+): Promise<number> {
   checkTarget(target);
   const { down } = await import('../../provision/local/stack.js');
   const res = await down({ stateDir: flags.stateDir, env: io.env });
   if (flags.json) io.stdout.write(`${JSON.stringify(res)}\n`);
   else if (res.leftovers.length === 0) {
-    io.stdout.write(res.wasRunning ? `The local target is down (${res.stateDir} removed).\n` : 'The local target was not running.\n');
+    io.stdout.write(
+      res.wasRunning
+        ? `The local target is down (${res.stateDir} removed).\n`
+        : 'The local target was not running.\n',
+    );
   }
   if (res.leftovers.length > 0) {
     io.stderr.write(
@@ -101,7 +109,11 @@ export async function downLocal(io: CliIO, target: string, flags: { stateDir?: s
   return ExitCode.ok;
 }
 
-export async function statusLocal(io: CliIO, target: string, flags: { stateDir?: string; json?: boolean }): Promise<number> {
+export async function statusLocal(
+  io: CliIO,
+  target: string,
+  flags: { stateDir?: string; json?: boolean },
+): Promise<number> {
   checkTarget(target);
   const { status } = await import('../../provision/local/stack.js');
   const st = await status({ stateDir: flags.stateDir, env: io.env });
@@ -118,17 +130,21 @@ export async function statusLocal(io: CliIO, target: string, flags: { stateDir?:
       })}\n`,
     );
   } else if (!st.state) {
-    io.stdout.write(`The local target is not running (no state in ${st.stateDir}). Start it: rehearse up local\n`);
-  } else {
-    const rows = st.processes.map((p) => `  ${p.name.padEnd(6)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'alive' : 'GONE'}`);
     io.stdout.write(
-      [
+      `The local target is not running (no state in ${st.stateDir}). Start it: rehearse up local\n`,
+    );
+  } else {
+    const rows = st.processes.map(
+      (p) => `  ${p.name.padEnd(6)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'alive' : 'GONE'}`,
+    );
+    io.stdout.write(
+      `${[
         `The local target is ${st.running ? 'running' : 'NOT healthy'} (${st.stateDir}).`,
         `  BinderHub API ${st.state.binderUrl} ${st.binderOk ? 'ok' : 'not answering'}`,
         `  JupyterHub    ${st.state.hubUrl} ${st.hubOk ? 'ok' : 'not answering'}`,
         ...rows,
         st.running ? '' : 'Repair: rehearse down local && rehearse up local',
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
   }
   return st.running ? ExitCode.ok : ExitCode.unreachable;

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 
@@ -25,8 +26,15 @@ export interface SseOptions {
   onComment?: (text: string) => void;
 }
 
-/** Yields the `data` of each event, in order. */
-export async function* sseData(body: AsyncIterable<Uint8Array | string>, opts: SseOptions): AsyncGenerator<string> {
+/**
+ * Yields the `data` of each event, in order. When the consumer stops early (ready, failed, stall),
+ * a Node stream body (undici's) is destroyed at once: awaiting its
+ * iterator's `return()` would queue behind the read still pending after a stall.
+ */
+export async function* sseData(
+  body: AsyncIterable<Uint8Array | string>,
+  opts: SseOptions,
+): AsyncGenerator<string> {
   const queue: string[] = [];
   const parser = createParser({
     onEvent: (ev) => {
@@ -48,7 +56,13 @@ export async function* sseData(body: AsyncIterable<Uint8Array | string>, opts: S
     while (queue.length > 0) yield queue.shift() as string;
   } finally {
     // Stop reading: releases the socket when the consumer returns early (e.g. on `ready`).
-    await it.return?.();
+    if (body instanceof Readable) {
+      if (!body.destroyed) {
+        // undici reports our own close as a RequestAbortedError on the body: expected, not a failure.
+        body.on('error', () => undefined);
+        body.destroy();
+      }
+    } else await it.return?.();
   }
 }
 

@@ -52,7 +52,11 @@ export function findPython(env: NodeJS.ProcessEnv = process.env): string {
     if (missing.length === 0) return py;
     report += `\n  ${py}: missing ${missing.join(', ')}`;
   }
-  throw new RehearseError('LOCAL_STACK_MISSING', `The local target needs JupyterHub, Jupyter Server, ipykernel, Dask and xarray:${report}`, {
-    hint: installHint(),
-  });
+  throw new RehearseError(
+    'LOCAL_STACK_MISSING',
+    `The local target needs JupyterHub, Jupyter Server, ipykernel, Dask and xarray:${report}`,
+    {
+      hint: installHint(),
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -75,7 +75,10 @@ export async function waitFor(
 }
 
 /** GET a loopback URL; true when it answers with one of `okStatus` within 2 s. */
-export async function httpOk(url: string, okStatus: (s: number) => boolean = (s) => s < 500): Promise<boolean> {
+export async function httpOk(
+  url: string,
+  okStatus: (s: number) => boolean = (s) => s < 500,
+): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
     await res.body?.cancel();

@@ -39,11 +39,12 @@ export interface UpResult {
 export async function up(opts: UpOptions = {}): Promise<UpResult> {
   const env = opts.env ?? process.env;
   const dir = opts.stateDir ?? defaultStateDir(env);
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? (() => undefined);
   const existing = readState(dir);
   let recoveredStale = false;
   if (existing) {
-    if (await healthy(existing)) return { state: existing, stateDir: dir, alreadyRunning: true, recoveredStale };
+    if (await healthy(existing))
+      return { state: existing, stateDir: dir, alreadyRunning: true, recoveredStale };
     log(`found a stale local stack in ${dir} (a crash?); cleaning it up`);
     await teardown(existing, dir);
     recoveredStale = true;
@@ -52,7 +53,9 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
   const root = packageRoot();
   const frontMain = join(root, 'dist', 'provision', 'local', 'front-main.js');
   if (!existsSync(frontMain)) {
-    throw new RehearseError('NOT_BUILT', `${frontMain} is missing`, { hint: 'Run `npm run bootstrap` first.' });
+    throw new RehearseError('NOT_BUILT', `${frontMain} is missing`, {
+      hint: 'Run `npm run bootstrap` first.',
+    });
   }
   const chp = createRequire(import.meta.url).resolve('configurable-http-proxy/bin/configurable-http-proxy');
 
@@ -63,7 +66,12 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
   const proxyToken = randomBytes(32).toString('hex');
   const tokenFile = join(dir, 'hub-token');
   writeFileSync(tokenFile, `${hubToken}\n`, { mode: 0o600 });
-  const [proxyPort, proxyApiPort, hubPort, frontPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [proxyPort, proxyApiPort, hubPort, frontPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const hubUrl = `http://127.0.0.1:${proxyPort}/`;
   const settings = {
     buildSeconds: opts.buildSeconds ?? 10,
@@ -125,7 +133,12 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
     processes,
     settings,
   };
-  const start = (name: ProcessRecord['name'], command: string, args: string[], extraEnv: NodeJS.ProcessEnv) => {
+  const start = (
+    name: ProcessRecord['name'],
+    command: string,
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv,
+  ) => {
     const logFile = join(dir, `${name}.log`);
     const pid = startDaemon({ name, command, args, cwd: dir, logFile, env: { ...baseEnv, ...extraEnv } });
     processes.push({ name, pid, logFile });
@@ -134,9 +147,28 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
   };
   try {
     log(`starting configurable-http-proxy on ${hubUrl}`);
-    start('proxy', process.execPath, [chp, '--ip', '127.0.0.1', '--port', String(proxyPort), '--api-ip', '127.0.0.1',
-      '--api-port', String(proxyApiPort), '--default-target', `http://127.0.0.1:${hubPort}`,
-      '--error-target', `http://127.0.0.1:${hubPort}/hub/error`, '--log-level', 'warn'], { CONFIGPROXY_AUTH_TOKEN: proxyToken });
+    start(
+      'proxy',
+      process.execPath,
+      [
+        chp,
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(proxyPort),
+        '--api-ip',
+        '127.0.0.1',
+        '--api-port',
+        String(proxyApiPort),
+        '--default-target',
+        `http://127.0.0.1:${hubPort}`,
+        '--error-target',
+        `http://127.0.0.1:${hubPort}/hub/error`,
+        '--log-level',
+        'warn',
+      ],
+      { CONFIGPROXY_AUTH_TOKEN: proxyToken },
+    );
     log(`starting JupyterHub (${python})`);
     const hubPid = start('hub', python, ['-m', 'jupyterhub', '-f', join(dir, 'jupyterhub_config.py')], {
       CONFIGPROXY_AUTH_TOKEN: proxyToken,
@@ -147,7 +179,9 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
       alive: () => isAlive(hubPid),
     });
     log('starting the BinderHub-API front (emulated builds)');
-    const frontPid = start('front', process.execPath, [frontMain, join(dir, 'front-settings.json')], { REHEARSE_HUB_TOKEN: hubToken });
+    const frontPid = start('front', process.execPath, [frontMain, join(dir, 'front-settings.json')], {
+      REHEARSE_HUB_TOKEN: hubToken,
+    });
     await waitFor('BinderHub-API front', () => httpOk(`${state.binderUrl}health`, (s) => s === 200), {
       timeoutMs: 30_000,
       alive: () => isAlive(frontPid),
@@ -186,7 +220,11 @@ export async function down(opts: { stateDir?: string; env?: NodeJS.ProcessEnv } 
  * kill anything still carrying the stack marker (servers, kernels, Dask workers); then remove the
  * state folder. Each step bounded.
  */
-async function teardown(state: LocalStackState, dir: string, opts: { keepLogs?: boolean } = {}): Promise<number[]> {
+async function teardown(
+  state: LocalStackState,
+  dir: string,
+  opts: { keepLogs?: boolean } = {},
+): Promise<number[]> {
   const order: ProcessRecord['name'][] = ['front', 'hub', 'proxy'];
   for (const name of order) {
     for (const p of state.processes.filter((x) => x.name === name)) {
@@ -203,7 +241,10 @@ async function teardown(state: LocalStackState, dir: string, opts: { keepLogs?: 
 
 async function healthy(state: LocalStackState): Promise<boolean> {
   if (!state.processes.every((p) => isAlive(p.pid))) return false;
-  return (await httpOk(`${state.hubApiUrl}`, (s) => s === 200)) && (await httpOk(`${state.binderUrl}health`, (s) => s === 200));
+  return (
+    (await httpOk(`${state.hubApiUrl}`, (s) => s === 200)) &&
+    (await httpOk(`${state.binderUrl}health`, (s) => s === 200))
+  );
 }
 
 export interface StatusResult {
@@ -215,14 +256,24 @@ export interface StatusResult {
   binderOk: boolean;
 }
 
-export async function status(opts: { stateDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<StatusResult> {
+export async function status(
+  opts: { stateDir?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<StatusResult> {
   const dir = opts.stateDir ?? defaultStateDir(opts.env ?? process.env);
   const state = readState(dir);
-  if (!state) return { stateDir: dir, running: false, state: null, processes: [], hubOk: false, binderOk: false };
+  if (!state)
+    return { stateDir: dir, running: false, state: null, processes: [], hubOk: false, binderOk: false };
   const processes = state.processes.map((p) => ({ ...p, alive: isAlive(p.pid) }));
   const hubOk = await httpOk(state.hubApiUrl, (s) => s === 200);
   const binderOk = await httpOk(`${state.binderUrl}health`, (s) => s === 200);
-  return { stateDir: dir, running: hubOk && binderOk && processes.every((p) => p.alive), state, processes, hubOk, binderOk };
+  return {
+    stateDir: dir,
+    running: hubOk && binderOk && processes.every((p) => p.alive),
+    state,
+    processes,
+    hubOk,
+    binderOk,
+  };
 }
 
 function tail(file: string, lines: number): string {

@@ -137,7 +137,8 @@ export class Launcher {
       ctl.abort();
     }
     if (outcome === 'failed') throw new LaunchError(failMessage);
-    if (outcome !== 'ready') throw new LaunchError(`Image ${req.image} for user ${username} failed to launch`);
+    if (outcome !== 'ready')
+      throw new LaunchError(`Image ${req.image} for user ${username} failed to launch`);
   }
 
   /** Best-effort removal of a failed attempt's user, bounded in time. */
@@ -164,7 +165,11 @@ export class Launcher {
     return res?.status === 200;
   }
 
-  private async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  private async api(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }> {
     const res = await fetch(`${this.s.hubApiUrl}${path}`, {
       method,
       headers: { Authorization: `token ${this.s.hubToken}`, 'Content-Type': 'application/json' },

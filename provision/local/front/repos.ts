@@ -39,7 +39,10 @@ export function resolveSpec(reposDir: string, providerPrefix: string, spec: stri
   const [org, repo, ...refParts] = parts;
   const ref = refParts.join('/');
   if (!org || !repo || !ref || !NAME.test(org) || !NAME.test(repo)) {
-    return { ok: false, message: `Could not resolve ref for gh:${spec}. Double check your URL and that your repo is public.` };
+    return {
+      ok: false,
+      message: `Could not resolve ref for gh:${spec}. Double check your URL and that your repo is public.`,
+    };
   }
   const dir = join(reposDir, org, repo);
   let isDir = false;
@@ -49,7 +52,10 @@ export function resolveSpec(reposDir: string, providerPrefix: string, spec: stri
     isDir = false;
   }
   if (!isDir) {
-    return { ok: false, message: `Could not resolve ref for gh:${spec}. Double check your URL and that your repo is public.` };
+    return {
+      ok: false,
+      message: `Could not resolve ref for gh:${spec}. Double check your URL and that your repo is public.`,
+    };
   }
   const resolvedRef = hashFolder(dir);
   const repoUrl = `https://github.com/${org}/${repo}`;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BuildCache, type BuildEvent } from './build-cache.js';
-import { type LaunchSettings, Launcher } from './launcher.js';
+import { Launcher, type LaunchSettings } from './launcher.js';
 import { RateLimiter } from './rate-limit.js';
 import { resolveSpec } from './repos.js';
 
@@ -71,18 +71,35 @@ export async function startFront(s: FrontSettings): Promise<Front> {
     const checks: Record<string, unknown>[] = [{ service: 'JupyterHub API', ok: hubOk }];
     if (s.launchQuota > 0) {
       const running = hubOk ? await launcher.runningServers() : 0;
-      checks.push({ service: 'Pod quota', user_pods: running, quota: s.launchQuota, ok: running < s.launchQuota });
+      checks.push({
+        service: 'Pod quota',
+        user_pods: running,
+        quota: s.launchQuota,
+        ok: running < s.launchQuota,
+      });
     }
     json(res, hubOk ? 200 : 503, { ok: hubOk, checks, emulation: true });
   }
 
-  async function build(req: IncomingMessage, res: ServerResponse, provider: string, spec: string): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
+  async function build(
+    req: IncomingMessage,
+    res: ServerResponse,
+    provider: string,
+    spec: string,
+  ): Promise<void> {
+    const headers: Record<string, string> = {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+    };
     const stream = openStream(res, s.keepaliveMs);
     const accept = new Set((req.headers.accept ?? '').split(';').map((x) => x.trim().toLowerCase()));
     if (!accept.has('text/event-stream')) {
       res.writeHead(200, headers);
-      stream.send({ phase: 'failed', status_code: 400, message: 'Missing Accept header: text/event-stream\n' });
+      stream.send({
+        phase: 'failed',
+        status_code: 400,
+        message: 'Missing Accept header: text/event-stream\n',
+      });
       return stream.end();
     }
     if (s.rateLimit > 0) {
