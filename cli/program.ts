@@ -29,6 +29,24 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--json', 'print the normalised scenario as JSON')
     .action(run(async () => (await import('./commands/validate.js')).validate));
 
+  program
+    .command('launch')
+    .description(
+      'one attendee end to end: launch through BinderHub, start a kernel, run a notebook cell, leave',
+    )
+    .argument('<spec>', 'BinderHub spec, e.g. gh/rehearse-examples/dask-intro/HEAD')
+    .requiredOption('--target <target>', '"local" or a BinderHub URL')
+    .option('--notebook <path>', 'notebook whose code cell to run (default: the bundled dask-xarray-intro)')
+    .option('--cell <n>', 'index of the code cell to run', '0')
+    .option('--protocol <p>', 'kernel websocket protocol: v1 or legacy', 'v1')
+    .option(
+      '--hub-token-env <NAME>',
+      'environment variable holding a hub API token, to stop the server and delete the user',
+    )
+    .option('--timeout <duration>', 'bound for the launch and for the cell', '15m')
+    .option('--state-dir <dir>', 'state folder of the local target')
+    .option('--json', 'print the report as JSON')
+    .action(run(async () => (await import('./commands/launch.js')).launch));
   const stateDirHelp =
     'state folder of the local target (default: $REHEARSE_HOME/local or ~/.local/state/rehearse/local)';
   program

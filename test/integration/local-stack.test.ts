@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BinderLaunchError, launchBinder } from '../../loadgen/clients/binder.js';
+import { HubClient } from '../../loadgen/clients/hub.js';
+import { JupyterServerClient } from '../../loadgen/clients/kernel-rest.js';
+import { KernelConnection } from '../../loadgen/clients/kernel.js';
+import { launchOnce } from '../../loadgen/launch-once.js';
+import { up } from '../../provision/local/stack.js';
+import { DASK_ANSWER, DASK_CELL, startTestStack, type TestStack } from '../helpers/local-stack.js';
+
+// The real local stack: JupyterHub 3 from Debian, configurable-http-proxy from npm, real
+// jupyter-server, ipykernel and Dask; only BinderHub is the TypeScript front (builds emulated).
+const SPEC = 'gh/rehearse-examples/dask-intro/HEAD';
+let t: TestStack;
+
+beforeAll(async () => {
+  t = await startTestStack({ buildSeconds: 2 });
+});
+
+afterAll(async () => {
+  if (!t) return;
+  const { leftovers, marked } = await t.stop();
+  expect(leftovers).toEqual([]);
+  expect(marked).toEqual([]);
+  expect(existsSync(t.stack.stateDir)).toBe(false);
+});
+
+describe('local target', () => {
+  it('says plainly that builds are emulated, and is healthy', async () => {
+    const versions = (await (await fetch(`${t.stack.state.binderUrl}versions`)).json()) as Record<string, unknown>;
+    expect(String(versions.binderhub)).toContain('emulation');
+    expect(JSON.stringify(versions.builder_info)).toContain('not BinderHub');
+    const health = (await (await fetch(`${t.stack.state.binderUrl}health`)).json()) as { ok: boolean };
+    expect(health.ok).toBe(true);
+  });
+
+  it('answers a /build request without Accept: text/event-stream with one failed event and HTTP 200', async () => {
+    const res = await fetch(`${t.stack.state.binderUrl}build/${SPEC}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const body = await res.text();
+    expect(body).toBe('data: {"phase":"failed","status_code":400,"message":"Missing Accept header: text/event-stream\\n"}\n\n');
+  });
+
+  it('is idempotent: a second up reuses the running stack', async () => {
+    const again = await up({ stateDir: t.stack.stateDir });
+    expect(again.alreadyRunning).toBe(true);
+    expect(again.state.binderUrl).toBe(t.stack.state.binderUrl);
+    expect(again.state.stackId).toBe(t.stack.state.stackId);
+  });
+
+  it('launches end to end: build, then cache hit; the ready token opens REST and websocket; Dask computes; leaving removes the user', async () => {
+    const first = await launchOnce({
+      binderUrl: t.stack.state.binderUrl,
+      spec: SPEC,
+      code: DASK_CELL,
+      protocol: 'v1',
+      hubToken: t.hubToken,
+      launchTimeoutMs: 120_000,
+      stepTimeoutMs: 60_000,
+      cellTimeoutMs: 60_000,
+    });
+    expect(first.error).toBeUndefined();
+    expect(first.outcome).toBe('completed');
+    expect(first.cell?.stdout.trim()).toBe(DASK_ANSWER);
+    expect(first.phases.map((p) => p.phase)).toEqual(['waiting', 'fetching', 'building', 'pushing', 'built', 'launching', 'ready']);
+    expect(first.marks.map((m) => m.kind)).toContain('server-ready');
+    expect(first.cleanup.every((c) => c.ok)).toBe(true);
+
+    // Second launch of the same ref: a cache hit, no build phases.
+    const second = await launchBinder({ binderUrl: t.stack.state.binderUrl, spec: SPEC, timeoutMs: 120_000 });
+    try {
+      expect(second.phases.map((p) => p.phase)).toEqual(['built', 'launching', 'ready']);
+      expect(second.image).toMatch(/^local\/rehearse-examples\/dask-intro:[0-9a-f]{40}$/);
+      expect(second.binderRequest).toBe('v2/gh/rehearse-examples/dask-intro/HEAD');
+      expect(second.token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      const server = new JupyterServerClient({ serverUrl: second.url, token: second.token });
+      expect(await server.apiVersion()).toMatch(/^\d+\.\d+/);
+      // The repo's files landed in the user's working directory.
+      const contents = await fetch(`${second.url}api/contents?token=${second.token}`);
+      const listing = (await contents.json()) as { content: { name: string }[] };
+      expect(listing.content.map((c) => c.name)).toEqual(expect.arrayContaining(['README.md', 'notebooks']));
+      const kernel = await server.startKernel();
+      const conn = await KernelConnection.open({
+        serverUrl: second.url,
+        token: second.token,
+        kernelId: kernel.id,
+        protocol: 'legacy',
+        tokenIn: 'query',
+        openTimeoutMs: 30_000,
+      });
+      const r = await conn.execute('6 * 7', { timeoutMs: 30_000 });
+      expect(r.result).toBe('42');
+      await conn.close();
+      // A wrong token is refused.
+      const bad = new JupyterServerClient({ serverUrl: second.url, token: 'not-the-token' });
+      await expect(bad.startKernel()).rejects.toMatchObject({ status: 403, exitCode: 3 });
+    } finally {
+      const hub = new HubClient({ hubUrl: t.stack.state.hubUrl, token: t.hubToken });
+      const user = new URL(second.url).pathname.split('/')[2] as string;
+      await hub.stopServer(user);
+      await hub.waitForStopped(user, 60_000);
+      await hub.deleteUser(user, { timeoutMs: 60_000 });
+    }
+    const users = await new HubClient({ hubUrl: t.stack.state.hubUrl, token: t.hubToken }).listUsers();
+    expect(users.map((u) => u.name)).toEqual([]);
+  });
+
+  it("fails an unknown repo with BinderHub's message", async () => {
+    const err = await launchBinder({ binderUrl: t.stack.state.binderUrl, spec: 'gh/nobody/nothing/HEAD' }).catch((e) => e);
+    expect(err).toBeInstanceOf(BinderLaunchError);
+    expect((err as BinderLaunchError).serverMessage).toContain('Could not resolve ref for gh:nobody/nothing/HEAD');
+  });
+});
