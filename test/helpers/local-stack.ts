@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type UpOptions, type UpResult, down, up } from '../../provision/local/stack.js';
 import { processesWithMarker } from '../../provision/local/processes.js';
+import { down, type UpOptions, type UpResult, up } from '../../provision/local/stack.js';
 
 /**
  * A real local stack (JupyterHub 3 + configurable-http-proxy + the BinderHub-API front) in a

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinderLaunchError, launchBinder } from '../../loadgen/clients/binder.js';
 import { HubClient } from '../../loadgen/clients/hub.js';
-import { JupyterServerClient } from '../../loadgen/clients/kernel-rest.js';
 import { KernelConnection } from '../../loadgen/clients/kernel.js';
+import { JupyterServerClient } from '../../loadgen/clients/kernel-rest.js';
 import { launchOnce } from '../../loadgen/launch-once.js';
 import { up } from '../../provision/local/stack.js';
 import { DASK_ANSWER, DASK_CELL, startTestStack, type TestStack } from '../helpers/local-stack.js';
@@ -27,7 +27,10 @@ afterAll(async () => {
 
 describe('local target', () => {
   it('says plainly that builds are emulated, and is healthy', async () => {
-    const versions = (await (await fetch(`${t.stack.state.binderUrl}versions`)).json()) as Record<string, unknown>;
+    const versions = (await (await fetch(`${t.stack.state.binderUrl}versions`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(String(versions.binderhub)).toContain('emulation');
     expect(JSON.stringify(versions.builder_info)).toContain('not BinderHub');
     const health = (await (await fetch(`${t.stack.state.binderUrl}health`)).json()) as { ok: boolean };
@@ -39,7 +42,9 @@ describe('local target', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const body = await res.text();
-    expect(body).toBe('data: {"phase":"failed","status_code":400,"message":"Missing Accept header: text/event-stream\\n"}\n\n');
+    expect(body).toBe(
+      'data: {"phase":"failed","status_code":400,"message":"Missing Accept header: text/event-stream\\n"}\n\n',
+    );
   });
 
   it('is idempotent: a second up reuses the running stack', async () => {
@@ -63,7 +68,15 @@ describe('local target', () => {
     expect(first.error).toBeUndefined();
     expect(first.outcome).toBe('completed');
     expect(first.cell?.stdout.trim()).toBe(DASK_ANSWER);
-    expect(first.phases.map((p) => p.phase)).toEqual(['waiting', 'fetching', 'building', 'pushing', 'built', 'launching', 'ready']);
+    expect(first.phases.map((p) => p.phase)).toEqual([
+      'waiting',
+      'fetching',
+      'building',
+      'pushing',
+      'built',
+      'launching',
+      'ready',
+    ]);
     expect(first.marks.map((m) => m.kind)).toContain('server-ready');
     expect(first.cleanup.every((c) => c.ok)).toBe(true);
 
@@ -107,8 +120,13 @@ describe('local target', () => {
   });
 
   it("fails an unknown repo with BinderHub's message", async () => {
-    const err = await launchBinder({ binderUrl: t.stack.state.binderUrl, spec: 'gh/nobody/nothing/HEAD' }).catch((e) => e);
+    const err = await launchBinder({
+      binderUrl: t.stack.state.binderUrl,
+      spec: 'gh/nobody/nothing/HEAD',
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(BinderLaunchError);
-    expect((err as BinderLaunchError).serverMessage).toContain('Could not resolve ref for gh:nobody/nothing/HEAD');
+    expect((err as BinderLaunchError).serverMessage).toContain(
+      'Could not resolve ref for gh:nobody/nothing/HEAD',
+    );
   });
 });
