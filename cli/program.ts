@@ -38,6 +38,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .requiredOption('--target <target>', '"local" or a BinderHub URL')
     .option('--notebook <path>', 'notebook whose code cell to run (default: the bundled dask-xarray-intro)')
     .option('--cell <n>', 'index of the code cell to run', '0')
+    .option('--all-cells', 'run every code cell in order instead')
     .option('--protocol <p>', 'kernel websocket protocol: v1 or legacy', 'v1')
     .option(
       '--hub-token-env <NAME>',
@@ -47,6 +48,12 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--state-dir <dir>', 'state folder of the local target')
     .option('--json', 'print the report as JSON')
     .action(run(async () => (await import('./commands/launch.js')).launch));
+  program
+    .command('quickstart')
+    .description('bring the local target up, walk one attendee through the quickstart scenario, take it down')
+    .option('--state-dir <dir>', 'state folder of the local target')
+    .option('--keep', 'leave the local target running afterwards')
+    .action(run(async () => (await import('./commands/quickstart.js')).quickstart));
   const stateDirHelp =
     'state folder of the local target (default: $REHEARSE_HOME/local or ~/.local/state/rehearse/local)';
   program

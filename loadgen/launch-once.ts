@@ -9,17 +9,25 @@ import {
 import { HubClient } from './clients/hub.js';
 import { type ExecuteResult, KernelConnection } from './clients/kernel.js';
 import { JupyterServerClient } from './clients/kernel-rest.js';
+import type { CodeCell } from './notebook.js';
 
 /**
  * One attendee end to end (`rehearse launch`): click (BinderHub `/build` stream) → server ready →
- * start a kernel → open its websocket → run one cell → leave. Every step is timed from the click;
+ * start a kernel → open its websocket → run code cells in order → leave. Every step is timed from the click;
  * whatever was created is removed at the end, also after a failure or an abort, each removal
  * bounded. The multi-user runner with its state machine comes with `rehearse run`.
  */
 
 export type StepName = 'launch' | 'kernel.start' | 'ws.connect' | 'cell.exec' | 'leave';
 
+export interface CellRun {
+  index: number;
+  result: ExecuteResult;
+}
+
 export interface StepTiming {
+  /** For cell.exec: the code cell's index. */
+  cell?: number;
   step: StepName;
   /** Offset of the step's start from the click, ms. */
   startMs: number;
@@ -29,7 +37,8 @@ export interface StepTiming {
 export interface LaunchOnceOptions {
   binderUrl: string;
   spec: string;
-  code: string;
+  /** Code cells to run in order; stops at the first that fails. */
+  cells: CodeCell[];
   protocol: 'v1' | 'legacy';
   /** With a hub API token the server is stopped and the temporary user deleted; else POST api/shutdown. */
   hubToken?: string;
@@ -61,7 +70,8 @@ export interface LaunchOnceReport {
   /** KubeSpawner/JupyterHub progress marks, ms from the click. */
   marks: TimedSpawnerMark[];
   retries: number;
-  cell?: ExecuteResult;
+  /** One result per cell run, in order (the last one is the failure, if any). */
+  cells: CellRun[];
   cleanup: Cleanup[];
 }
 
@@ -76,15 +86,16 @@ export async function launchOnce(o: LaunchOnceOptions): Promise<LaunchOnceReport
     phases: [],
     marks: [],
     retries: 0,
+    cells: [],
     cleanup: [],
   };
   const say = o.onProgress ?? (() => undefined);
   let step: StepName = 'launch';
-  const timed = async <T>(name: StepName, fn: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(name: StepName, fn: () => Promise<T>, cell?: number): Promise<T> => {
     step = name;
     const start = now();
     const value = await fn();
-    report.steps.push({ step: name, startMs: start - t0, durationMs: now() - start });
+    report.steps.push({ step: name, cell, startMs: start - t0, durationMs: now() - start });
     return value;
   };
   let launch: BinderLaunch | undefined;
@@ -132,11 +143,22 @@ export async function launchOnce(o: LaunchOnceOptions): Promise<LaunchOnceReport
       }),
     );
     const c = conn;
-    say(`running the cell over the ${o.protocol} kernel protocol`);
-    report.cell = await timed('cell.exec', () => c.execute(o.code, { timeoutMs: o.cellTimeoutMs }));
+    say(`running ${o.cells.length} code cell(s) over the ${o.protocol} kernel protocol`);
+    report.outcome = 'completed';
+    for (const cell of o.cells) {
+      const result = await timed(
+        'cell.exec',
+        () => c.execute(cell.source, { timeoutMs: o.cellTimeoutMs }),
+        cell.index,
+      );
+      report.cells.push({ index: cell.index, result });
+      if (result.status !== 'ok') {
+        report.outcome = 'failed';
+        report.failedStep = 'cell.exec';
+        break;
+      }
+    }
     step = 'leave';
-    report.outcome = report.cell.status === 'ok' ? 'completed' : 'failed';
-    if (report.cell.status !== 'ok') report.failedStep = 'cell.exec';
   } catch (err) {
     report.failedStep = step;
     report.error = err instanceof Error ? err : new Error(String(err));

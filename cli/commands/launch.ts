@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { LaunchOnceReport } from '../../loadgen/launch-once.js';
+import type { CodeCell } from '../../loadgen/notebook.js';
 import { parseDuration } from '../../scenarios/duration.js';
 import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
@@ -10,6 +11,7 @@ export interface LaunchFlags {
   target: string;
   notebook?: string;
   cell: string;
+  allCells?: boolean;
   protocol: string;
   hubTokenEnv?: string;
   stateDir?: string;
@@ -18,62 +20,86 @@ export interface LaunchFlags {
 }
 
 export async function launch(io: CliIO, spec: string, flags: LaunchFlags): Promise<number> {
-  const [{ launchOnce }, { readCodeCells }, { packageRoot }] = await Promise.all([
-    import('../../loadgen/launch-once.js'),
+  const [{ readCodeCells }, { packageRoot }] = await Promise.all([
     import('../../loadgen/notebook.js'),
     import('../../provision/local/paths.js'),
   ]);
   if (flags.protocol !== 'v1' && flags.protocol !== 'legacy') {
     throw new InputError('FLAG_INVALID', `--protocol must be v1 or legacy, got "${flags.protocol}"`);
   }
-  const cellIndex = Number(flags.cell);
   const notebook = flags.notebook ?? join(packageRoot(), 'scenarios', 'notebooks', 'dask-xarray-intro.ipynb');
-  const cells = readCodeCells(notebook);
-  const cell = cells[cellIndex];
-  if (!Number.isInteger(cellIndex) || !cell) {
+  const all = readCodeCells(notebook);
+  const index = Number(flags.cell);
+  const one = all[index];
+  if (!flags.allCells && (!Number.isInteger(index) || !one)) {
     throw new InputError(
       'FLAG_INVALID',
-      `--cell must be 0..${cells.length - 1} (code cells of ${notebook}), got "${flags.cell}"`,
+      `--cell must be 0..${all.length - 1} (the code cells of ${notebook}), got "${flags.cell}"`,
     );
   }
-  const { binderUrl, hubToken } = await resolveTarget(io, flags);
+  const target = await resolveTarget(io, flags);
+  return runAttendee(io, {
+    ...target,
+    spec,
+    notebook,
+    cells: flags.allCells ? all : [one as CodeCell],
+    protocol: flags.protocol,
+    timeoutMs: parseDuration(flags.timeout),
+    json: flags.json === true,
+  });
+}
+
+export interface AttendeeRun {
+  binderUrl: string;
+  hubToken?: string;
+  spec: string;
+  notebook: string;
+  cells: CodeCell[];
+  protocol: 'v1' | 'legacy';
+  timeoutMs: number;
+  json: boolean;
+}
+
+/** Runs one attendee, prints the table (or JSON), and turns failures into the CLI's errors. */
+export async function runAttendee(io: CliIO, a: AttendeeRun): Promise<number> {
+  const { launchOnce } = await import('../../loadgen/launch-once.js');
   const ctl = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(130); // second Ctrl-C: leave now, cleanup or not
+    if (interrupts > 1) process.exit(130); // second Ctrl-C: leave now, cleaned up or not
     io.stderr.write('\ninterrupted: cleaning up (Ctrl-C again to quit at once)\n');
     ctl.abort();
   };
   process.on('SIGINT', onSigint);
   let report: LaunchOnceReport;
   try {
-    const launchTimeoutMs = parseDuration(flags.timeout);
     report = await launchOnce({
-      binderUrl,
-      spec,
-      code: cell.source,
-      protocol: flags.protocol,
-      hubToken,
-      launchTimeoutMs,
+      binderUrl: a.binderUrl,
+      spec: a.spec,
+      cells: a.cells,
+      protocol: a.protocol,
+      hubToken: a.hubToken,
+      launchTimeoutMs: a.timeoutMs,
       stepTimeoutMs: 60_000,
-      cellTimeoutMs: launchTimeoutMs,
+      cellTimeoutMs: a.timeoutMs,
       signal: ctl.signal,
       onProgress: (line) => io.stderr.write(`${line}\n`),
     });
   } finally {
     process.off('SIGINT', onSigint);
   }
-  if (flags.json) io.stdout.write(`${JSON.stringify(toJson(report, notebook, cellIndex), null, 2)}\n`);
-  else io.stdout.write(formatReport(report, notebook, cellIndex));
+  if (a.json) io.stdout.write(`${JSON.stringify(toJson(report, a.notebook), null, 2)}\n`);
+  else io.stdout.write(formatReport(report, a.notebook));
   if (report.error) throw report.error;
-  if (report.cell && report.cell.status !== 'ok') {
-    const e = report.cell.error;
+  const failed = report.cells.find((c) => c.result.status !== 'ok');
+  if (failed) {
+    const e = failed.result.error;
     throw new RehearseError(
       'CELL_FAILED',
-      `code cell ${cellIndex} of ${notebook} failed: ${e ? `${e.ename}: ${e.evalue}` : report.cell.status}`,
+      `code cell ${failed.index} of ${a.notebook} failed: ${e ? `${e.ename}: ${e.evalue}` : failed.result.status}`,
       {
-        hint: 'Run the notebook on the target by hand to see the full traceback; the workshop notebook may have rotted.',
+        hint: 'Cells run in order, as an attendee would; the workshop notebook may have rotted, or the cell needs an earlier one.',
       },
     );
   }
@@ -125,8 +151,10 @@ async function resolveTarget(
 }
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const row = (label: string, at: number, took: number, indent = 2) =>
+  `${' '.repeat(indent)}${label.padEnd(24 - indent)}${sec(at).padStart(8)}${sec(took).padStart(9)}`;
 
-function formatReport(r: LaunchOnceReport, notebook: string, cellIndex: number): string {
+function formatReport(r: LaunchOnceReport, notebook: string): string {
   const out: string[] = [];
   out.push(
     `\nlaunch ${r.spec} on ${r.binderUrl}: ${r.outcome}${r.failedStep ? ` (failed at ${r.failedStep})` : ''}`,
@@ -135,38 +163,32 @@ function formatReport(r: LaunchOnceReport, notebook: string, cellIndex: number):
   out.push('', `  ${'step'.padEnd(22)}${'at'.padStart(8)}${'took'.padStart(9)}`);
   const phaseAt = (p: string) => r.phases.find((x) => x.phase === p)?.t;
   for (const s of r.steps) {
-    out.push(`  ${s.step.padEnd(22)}${sec(s.startMs).padStart(8)}${sec(s.durationMs).padStart(9)}`);
+    out.push(row(s.cell === undefined ? s.step : `${s.step} [${s.cell}]`, s.startMs, s.durationMs));
     if (s.step !== 'launch') continue;
     const built = phaseAt('built');
     const launching = phaseAt('launching');
     const ready = phaseAt('ready');
-    if (built !== undefined) {
-      out.push(
-        `    ${(phaseAt('building') !== undefined ? 'build' : 'build (cache hit)').padEnd(20)}${sec(0).padStart(8)}${sec(built).padStart(9)}`,
-      );
-    }
-    if (launching !== undefined && ready !== undefined) {
-      out.push(
-        `    ${'server start'.padEnd(20)}${sec(launching).padStart(8)}${sec(ready - launching).padStart(9)}`,
-      );
-    }
+    if (built !== undefined)
+      out.push(row(phaseAt('building') === undefined ? 'build (cache hit)' : 'build', 0, built, 4));
+    if (launching !== undefined && ready !== undefined)
+      out.push(row('server start', launching, ready - launching, 4));
   }
   if (r.phases.length > 0)
     out.push('', `  phases first seen: ${r.phases.map((p) => `${p.phase} ${sec(p.t)}`).join(', ')}`);
   if (r.marks.length > 0)
     out.push(`  spawner progress:  ${r.marks.map((m) => `${m.kind} ${sec(m.t)}`).join(', ')}`);
   if (r.retries > 0) out.push(`  launch retries:    ${r.retries}`);
-  if (r.cell) {
-    out.push('', `  code cell ${cellIndex} of ${notebook}: ${r.cell.status}`);
-    const text = (r.cell.stdout + (r.cell.result ? `${r.cell.result}\n` : '')).trimEnd();
+  for (const c of r.cells) {
+    out.push('', `  code cell ${c.index} of ${notebook}: ${c.result.status}`);
+    const text = (c.result.stdout + (c.result.result ? `${c.result.result}\n` : '')).trimEnd();
     if (text)
       out.push(
         ...text
           .split('\n')
-          .slice(0, 10)
+          .slice(0, 8)
           .map((l) => `    | ${l}`),
       );
-    if (r.cell.error) out.push(`    ${r.cell.error.ename}: ${r.cell.error.evalue}`);
+    if (c.result.error) out.push(`    ${c.result.error.ename}: ${c.result.error.evalue}`);
   }
   if (r.cleanup.length > 0) {
     out.push('', '  cleanup:');
@@ -175,12 +197,11 @@ function formatReport(r: LaunchOnceReport, notebook: string, cellIndex: number):
   return `${out.join('\n')}\n`;
 }
 
-function toJson(r: LaunchOnceReport, notebook: string, cellIndex: number) {
+function toJson(r: LaunchOnceReport, notebook: string) {
   const { error, ...rest } = r;
   return {
     ...rest,
     notebook,
-    cellIndex,
     error: error
       ? { message: error.message, code: error instanceof RehearseError ? error.code : undefined }
       : undefined,

@@ -58,7 +58,7 @@ describe('local target', () => {
     const first = await launchOnce({
       binderUrl: t.stack.state.binderUrl,
       spec: SPEC,
-      code: DASK_CELL,
+      cells: [{ index: 0, source: DASK_CELL }],
       protocol: 'v1',
       hubToken: t.hubToken,
       launchTimeoutMs: 120_000,
@@ -67,7 +67,7 @@ describe('local target', () => {
     });
     expect(first.error).toBeUndefined();
     expect(first.outcome).toBe('completed');
-    expect(first.cell?.stdout.trim()).toBe(DASK_ANSWER);
+    expect(first.cells.map((c) => c.result.stdout.trim())).toEqual([DASK_ANSWER]);
     expect(first.phases.map((p) => p.phase)).toEqual([
       'waiting',
       'fetching',
