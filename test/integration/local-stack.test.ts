@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinderLaunchError, launchBinder } from '../../loadgen/clients/binder.js';
 import { HubClient } from '../../loadgen/clients/hub.js';
 import { KernelConnection } from '../../loadgen/clients/kernel.js';
 import { JupyterServerClient } from '../../loadgen/clients/kernel-rest.js';
 import { launchOnce } from '../../loadgen/launch-once.js';
+import { startFront } from '../../provision/local/front/server.js';
 import { up } from '../../provision/local/stack.js';
 import { DASK_ANSWER, DASK_CELL, startTestStack, type TestStack } from '../helpers/local-stack.js';
 
@@ -128,5 +130,84 @@ describe('local target', () => {
     expect((err as BinderLaunchError).serverMessage).toContain(
       'Could not resolve ref for gh:nobody/nothing/HEAD',
     );
+  });
+
+  it('frames the stream as BinderHub does: :keepalive comments while building, held open after ready', async () => {
+    // A second front in this process, on the same real hub, with a short keepalive interval.
+    const s = t.stack.state;
+    const front = await startFront({
+      host: '127.0.0.1',
+      port: 0,
+      hubApiUrl: s.hubApiUrl,
+      hubUrl: s.hubUrl,
+      hubToken: t.hubToken,
+      reposDir: fileURLToPath(new URL('../../scenarios/repos', import.meta.url)),
+      buildMs: 1500,
+      launchQuota: 0,
+      rateLimit: 0,
+      ratePeriodSec: 3600,
+      keepaliveMs: 200,
+      holdOpenAfterReadyMs: 60_000,
+      retries: 4,
+      retryDelayMs: 300,
+      launchTimeoutMs: 120_000,
+      version: 'test',
+    });
+    const ctl = new AbortController();
+    let serverUrl = '';
+    try {
+      const res = await fetch(`${front.url}build/${SPEC}`, {
+        headers: { accept: 'text/event-stream' },
+        signal: ctl.signal,
+      });
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      while (!text.includes('"phase":"ready"')) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ready:\n${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+      const frames = text.split('\n\n').filter((f) => f !== '');
+      expect(frames.filter((f) => f === ':keepalive').length).toBeGreaterThanOrEqual(3);
+      for (const f of frames.filter((x) => x !== ':keepalive' && x.trim() !== ''))
+        expect(f).toMatch(/^data: \{.*\}$/s);
+      const ready = JSON.parse(
+        (frames.find((f) => f.includes('"phase":"ready"')) as string).slice(6),
+      ) as Record<string, string>;
+      serverUrl = ready.url as string;
+      expect(Object.keys(ready)).toEqual(
+        expect.arrayContaining([
+          'url',
+          'token',
+          'image',
+          'repo_url',
+          'binder_ref_url',
+          'binder_launch_host',
+          'binder_request',
+          'binder_persistent_request',
+        ]),
+      );
+      expect(ready.binder_launch_host).toBe(front.url);
+      // BinderHub keeps the stream open after ready: the next read is still pending a second later.
+      const next = reader.read();
+      const outcome = await Promise.race([
+        next.then(() => 'data'),
+        new Promise((r) => setTimeout(() => r('open'), 1000)),
+      ]);
+      expect(outcome === 'open' || outcome === 'data').toBe(true);
+      if (outcome === 'data') expect((await next).done).toBe(false);
+    } finally {
+      ctl.abort();
+      await front.close();
+      if (serverUrl) {
+        const hub = new HubClient({ hubUrl: s.hubUrl, token: t.hubToken });
+        const user = new URL(serverUrl).pathname.split('/')[2] as string;
+        await hub.stopServer(user);
+        await hub.waitForStopped(user, 60_000);
+        await hub.deleteUser(user, { timeoutMs: 60_000 });
+      }
+    }
   });
 });
