@@ -60,6 +60,8 @@ export interface LaunchOnceReport {
   spec: string;
   binderUrl: string;
   serverUrl?: string;
+  /** The image BinderHub launched (from `ready`). */
+  image?: string;
   user?: string;
   outcome: 'completed' | 'failed';
   failedStep?: StepName;
@@ -121,6 +123,7 @@ export async function launchOnce(o: LaunchOnceOptions): Promise<LaunchOnceReport
       marks: launch.marks,
       retries: launch.retries,
       serverUrl: launch.url,
+      image: launch.image,
     });
     report.user = userFromServerUrl(launch.url);
     const server = new JupyterServerClient({
