@@ -57,6 +57,8 @@ try {
     cellTimeoutMs: 60_000,
   });
   if (warm.error) throw warm.error;
+  if (warm.cleanup.some((c) => !c.ok))
+    throw new Error(`warm-up cleanup failed: ${JSON.stringify(warm.cleanup)}`);
   const image = warm.image;
   for (let i = 0; i < rounds; i++) {
     const user = `bench-${i}-${randomUUID().slice(0, 8)}`;
@@ -91,7 +93,9 @@ try {
     cand.cell.push(took('cell.exec'));
   }
 } finally {
-  await down({ stateDir });
+  const res = await down({ stateDir });
+  if (res.leftovers.length > 0)
+    console.error(`processes survived the bench: kill -9 ${res.leftovers.join(' ')}`);
 }
 const baseline = { spawnMs: stats(base.spawn) };
 const candidate = {

@@ -95,8 +95,9 @@ export async function launchOnce(o: LaunchOnceOptions): Promise<LaunchOnceReport
   let step: StepName = 'launch';
   const timed = async <T>(name: StepName, fn: () => Promise<T>, cell?: number): Promise<T> => {
     step = name;
+    o.signal?.throwIfAborted();
     const start = now();
-    const value = await fn();
+    const value = await abortable(fn(), o.signal);
     report.steps.push({ step: name, cell, startMs: start - t0, durationMs: now() - start });
     return value;
   };
@@ -163,6 +164,7 @@ export async function launchOnce(o: LaunchOnceOptions): Promise<LaunchOnceReport
     }
     step = 'leave';
   } catch (err) {
+    report.outcome = 'failed';
     report.failedStep = step;
     report.error = err instanceof Error ? err : new Error(String(err));
     if (err instanceof BinderLaunchError)
@@ -223,6 +225,20 @@ async function leave(
       return 'POST api/shutdown answered';
     });
   }
+}
+
+/**
+ * Settle with `p`, or reject as soon as `signal` aborts (Ctrl-C). What `p` was doing is undone by
+ * leave(): closing the socket and deleting the kernel stops a running cell.
+ */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new Error('aborted'));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** `https://hub/user/<name>/` → `<name>` (decoded). */

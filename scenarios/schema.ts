@@ -94,7 +94,10 @@ const localTarget = z
     buildTime: duration('emulated image build time, paid by the first launch of a repo ref only').optional(),
     concurrentSpawnLimit: optionalInt(1, 'JupyterHub concurrent_spawn_limit: spawns in flight at once'),
     activeServerLimit: optionalInt(0, 'JupyterHub active_server_limit: running servers (0 = no limit)'),
-    launchQuota: optionalInt(0, 'BinderHub per-repo launch quota: servers of one repo (0 = no limit)'),
+    launchQuota: optionalInt(
+      0,
+      'BinderHub launch quota (c.LaunchQuota.total_quota): running servers in all (0 = no limit)',
+    ),
   })
   .strict()
   .describe('a real JupyterHub on this machine behind an emulated BinderHub API');

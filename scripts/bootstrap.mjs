@@ -40,10 +40,12 @@ run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '
 
 if (withLocalStack) {
   const { APT_PACKAGES, findPython, installHint } = await import('../dist/provision/local/prerequisites.js');
+  let lastProblem = '';
   const tryFind = () => {
     try {
       return findPython(process.env);
-    } catch {
+    } catch (err) {
+      lastProblem = err.message; // names each interpreter tried and what it lacks
       return null;
     }
   };
@@ -58,7 +60,7 @@ if (withLocalStack) {
     python = tryFind();
   }
   if (!python) {
-    say('the local target needs Python packages that are not installed.');
+    say(lastProblem);
     process.stderr.write(`${installHint()}\n`);
     process.exit(1);
   }

@@ -69,7 +69,12 @@ export async function runAttendee(io: CliIO, a: AttendeeRun): Promise<number> {
     interrupts += 1;
     if (interrupts > 1) process.exit(130); // second Ctrl-C: leave now, cleaned up or not
     io.stderr.write('\ninterrupted: cleaning up (Ctrl-C again to quit at once)\n');
-    ctl.abort();
+    ctl.abort(
+      new RehearseError(
+        'INTERRUPTED',
+        'interrupted by Ctrl-C; see the cleanup lines above for what was removed',
+      ),
+    );
   };
   process.on('SIGINT', onSigint);
   let report: LaunchOnceReport;
@@ -122,6 +127,16 @@ async function resolveTarget(
       throw new TargetError('LOCAL_NOT_RUNNING', `the local target is not running (no state in ${dir})`, {
         hint: 'Start it with `rehearse up local`, then launch again.',
       });
+    }
+    const { httpOk } = await import('../../provision/local/processes.js');
+    if (!(await httpOk(`${state.binderUrl}health`, (s) => s === 200))) {
+      throw new TargetError(
+        'LOCAL_NOT_HEALTHY',
+        `the local target in ${dir} is not answering at ${state.binderUrl}`,
+        {
+          hint: 'See `rehearse status local`; repair with `rehearse down local && rehearse up local`.',
+        },
+      );
     }
     return { binderUrl: state.binderUrl, hubToken: readToken(state) };
   }

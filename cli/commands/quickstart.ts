@@ -20,11 +20,14 @@ export async function quickstart(io: CliIO, flags: { stateDir?: string; keep?: b
   const file = join(packageRoot(), 'scenarios', 'quickstart.yaml');
   const { scenario, notebookPath } = await loadScenario(file);
   io.stderr.write(`scenario ${file}: ok (${scenario.name}, repo ${scenario.repo})\n`);
-  const buildMs = scenario.target.kind === 'local' ? scenario.target.buildTime : undefined;
+  const local = scenario.target.kind === 'local' ? scenario.target : undefined;
   const started = await stack.up({
     stateDir: flags.stateDir,
     env: io.env,
-    buildSeconds: buildMs === undefined ? undefined : buildMs / 1000,
+    buildSeconds: local?.buildTime === undefined ? undefined : local.buildTime / 1000,
+    concurrentSpawnLimit: local?.concurrentSpawnLimit,
+    activeServerLimit: local?.activeServerLimit,
+    launchQuota: local?.launchQuota,
     log: (line) => io.stderr.write(`${line}\n`),
   });
   io.stderr.write(

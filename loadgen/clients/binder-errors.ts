@@ -1,4 +1,5 @@
 import { ExitCode, RehearseError } from '../../scenarios/errors.js';
+import { errnoCode, UNREACHABLE_CODES } from './json-http.js';
 import type { SpawnerMark } from './spawner-progress.js';
 
 /**
@@ -61,6 +62,7 @@ export type BinderFailureReason =
 const TARGET_REASONS: ReadonlySet<BinderFailureReason> = new Set([
   'unreachable',
   'rate-limit',
+  'quota',
   'not-allowed',
   'auth',
 ]);
@@ -176,31 +178,20 @@ export function httpHint(status: number): string | undefined {
   return undefined;
 }
 
-const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 /** An error before any response → stall (no headers), unreachable (connect and TLS errors) or stream-cut. */
 export function connectError(cause: unknown, shown: string, stallMs: number, fail: Fail): unknown {
-  if (!hasCode(cause)) return cause;
-  if (cause.code === 'UND_ERR_HEADERS_TIMEOUT') {
+  const code = errnoCode(cause);
+  if (code === undefined || !(cause instanceof Error)) return cause;
+  const text = cause.message.includes(code) ? cause.message : `${code} ${cause.message}`;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
     return fail('stall', `${shown} sent no response headers within ${stallMs} ms`, { cause });
   }
-  if (UNREACHABLE_CODES.has(cause.code))
-    return fail('unreachable', `cannot reach ${shown}: ${errorText(cause)}`, { cause });
-  if (/^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_)/.test(cause.code)) {
+  if (UNREACHABLE_CODES.has(code)) return fail('unreachable', `cannot reach ${shown}: ${text}`, { cause });
+  if (/^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_)/.test(code)) {
     const hint = 'The TLS certificate of the BinderHub is not trusted here (NODE_EXTRA_CA_CERTS adds a CA).';
-    return fail('unreachable', `TLS to ${shown} failed: ${errorText(cause)}`, { cause, hint });
+    return fail('unreachable', `TLS to ${shown} failed: ${text}`, { cause, hint });
   }
-  return fail('stream-cut', `connection to ${shown} failed before a response: ${errorText(cause)}`, {
-    cause,
-  });
+  return fail('stream-cut', `connection to ${shown} failed before a response: ${text}`, { cause });
 }
 
 export function hasCode(e: unknown): e is Error & { code: string } {

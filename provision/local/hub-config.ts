@@ -62,12 +62,13 @@ c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}
 c.ConfigurableHTTPProxy.should_start = False
 c.ConfigurableHTTPProxy.api_url = s["proxyApiUrl"]
 
-# The load generator's service: what BinderHub's own service role has, plus what cleanup needs.
+# The load generator's service: BinderHub's own service role (admin:users, servers), plus "tokens"
+# to issue a user token for jupyterhub targets. No access:servers: it need not reach user servers.
 c.JupyterHub.services = [{"name": "rehearse", "api_token": os.environ["REHEARSE_HUB_TOKEN"]}]
 c.JupyterHub.load_roles = [
     {
         "name": "rehearse",
-        "scopes": ["admin:users", "servers", "read:users", "tokens", "admin:servers", "access:servers"],
+        "scopes": ["admin:users", "servers", "tokens"],
         "services": ["rehearse"],
     }
 ]

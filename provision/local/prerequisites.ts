@@ -28,14 +28,26 @@ export function installHint(): string {
   ].join('\n');
 }
 
-/** Modules `python` cannot import (empty when it has them all). */
-export function missingModules(python: string): string[] {
+/**
+ * Modules `python` cannot import (empty when it has them all). An interpreter that cannot run at
+ * all is reported as missing everything, with why in `error`.
+ */
+export function missingModules(python: string): { missing: string[]; error?: string } {
   const code = `import importlib.util,sys\nprint(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))`;
   try {
-    const out = execFileSync(python, ['-c', code, ...MODULES], { encoding: 'utf8', timeout: 30_000 });
-    return out.trim() === '' ? [] : out.trim().split(/\s+/);
-  } catch {
-    return [...MODULES];
+    const out = execFileSync(python, ['-c', code, ...MODULES], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      stdio: 'pipe',
+    });
+    return { missing: out.trim() === '' ? [] : out.trim().split(/\s+/) };
+  } catch (err) {
+    const e = err as { code?: string; status?: number | null; stderr?: string };
+    const why =
+      e.code === 'ENOENT'
+        ? 'not found'
+        : (e.stderr?.trim().split('\n').at(-1) ?? `exit ${e.status ?? e.code}`);
+    return { missing: [...MODULES], error: why || `exit ${e.status}` };
   }
 }
 
@@ -48,9 +60,9 @@ export function findPython(env: NodeJS.ProcessEnv = process.env): string {
       report += `\n  ${py}: not found`;
       continue;
     }
-    const missing = missingModules(py);
+    const { missing, error } = missingModules(py);
     if (missing.length === 0) return py;
-    report += `\n  ${py}: missing ${missing.join(', ')}`;
+    report += `\n  ${py}: missing ${missing.join(', ')}${error ? ` (${error})` : ''}`;
   }
   throw new RehearseError(
     'LOCAL_STACK_MISSING',

@@ -6,8 +6,15 @@ import { RehearseError } from '../../scenarios/errors.js';
 import { HUB_CONFIG_PY, type HubSettings } from './hub-config.js';
 import { packageRoot } from './paths.js';
 import { findPython } from './prerequisites.js';
-import { freePort, httpOk, isAlive, killGroup, startDaemon, sweepMarked, waitFor } from './processes.js';
-import { defaultStateDir, type LocalStackState, type ProcessRecord, readState, writeState } from './state.js';
+import { freePorts, httpOk, isAlive, killGroup, startDaemon, sweepMarked, waitFor } from './processes.js';
+import {
+  defaultStateDir,
+  type LocalStackState,
+  type ProcessRecord,
+  readState,
+  withStateLock,
+  writeState,
+} from './state.js';
 
 /**
  * `rehearse up|down|status local`: a real JupyterHub 3 (SimpleLocalProcessSpawner), a
@@ -39,6 +46,10 @@ export interface UpResult {
 export async function up(opts: UpOptions = {}): Promise<UpResult> {
   const env = opts.env ?? process.env;
   const dir = opts.stateDir ?? defaultStateDir(env);
+  return withStateLock(dir, () => upLocked(dir, env, opts));
+}
+
+async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): Promise<UpResult> {
   const log = opts.log ?? (() => undefined);
   const existing = readState(dir);
   let recoveredStale = false;
@@ -66,11 +77,11 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
   const proxyToken = randomBytes(32).toString('hex');
   const tokenFile = join(dir, 'hub-token');
   writeFileSync(tokenFile, `${hubToken}\n`, { mode: 0o600 });
-  const [proxyPort, proxyApiPort, hubPort, frontPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
+  const [proxyPort, proxyApiPort, hubPort, frontPort] = (await freePorts(4)) as [
+    number,
+    number,
+    number,
+    number,
   ];
   const hubUrl = `http://127.0.0.1:${proxyPort}/`;
   const settings = {
@@ -206,13 +217,15 @@ export interface DownResult {
 
 export async function down(opts: { stateDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<DownResult> {
   const dir = opts.stateDir ?? defaultStateDir(opts.env ?? process.env);
-  const state = readState(dir);
-  if (!state) {
-    rmSync(dir, { recursive: true, force: true });
-    return { wasRunning: false, stateDir: dir, leftovers: [] };
-  }
-  const leftovers = await teardown(state, dir);
-  return { wasRunning: true, stateDir: dir, leftovers };
+  return withStateLock(dir, async () => {
+    const state = readState(dir);
+    if (!state) {
+      rmSync(dir, { recursive: true, force: true });
+      return { wasRunning: false, stateDir: dir, leftovers: [] };
+    }
+    const leftovers = await teardown(state, dir);
+    return { wasRunning: true, stateDir: dir, leftovers };
+  });
 }
 
 /**
@@ -233,8 +246,10 @@ async function teardown(
   }
   const leftovers = await sweepMarked(state.stackId, 5_000);
   if (leftovers.length === 0) {
-    if (opts.keepLogs) rmSync(join(dir, 'state.json'), { force: true });
-    else rmSync(dir, { recursive: true, force: true });
+    if (opts.keepLogs) {
+      rmSync(join(dir, 'state.json'), { force: true });
+      rmSync(join(dir, 'hub-token'), { force: true }); // logs stay for diagnosis; the secret does not
+    } else rmSync(dir, { recursive: true, force: true });
   }
   return leftovers;
 }

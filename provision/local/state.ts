@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { RehearseError } from '../../scenarios/errors.js';
 
 /**
  * Where the local target keeps its state: `$REHEARSE_HOME/local`, else
@@ -55,4 +56,48 @@ export function writeState(dir: string, state: LocalStackState): void {
 
 export function readToken(state: LocalStackState): string {
   return readFileSync(state.tokenFile, 'utf8').trim();
+}
+
+/**
+ * Run `fn` holding `<dir>.lock` (created exclusively, holding our pid), so that two `up`/`down`
+ * on one state folder never interleave. A lock whose pid is dead is stale and taken over.
+ */
+export async function withStateLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${dir}.lock`;
+  mkdirSync(dirname(dir), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw lockError(lock, err);
+      const holder = Number(readFileSync(lock, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && pidAlive(holder)) throw lockError(lock, err, holder);
+      rmSync(lock, { force: true }); // stale: its process is gone
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lockError(lock: string, cause: unknown, holder?: number): RehearseError {
+  return new RehearseError(
+    'LOCAL_STACK_BUSY',
+    holder
+      ? `another rehearse (pid ${holder}) is starting or stopping this local target`
+      : `cannot lock ${lock}`,
+    { hint: `Wait for it to finish; if no rehearse is running, remove ${lock}.`, cause },
+  );
 }

@@ -145,19 +145,32 @@ export class Launcher {
   private async removeUser(username: string): Promise<void> {
     const user = encodeURIComponent(username);
     const deadline = Date.now() + 30_000;
+    let last = '';
     while (Date.now() < deadline) {
-      const res = await this.api('DELETE', `users/${user}`).catch(() => null);
-      if (!res || res.status === 204 || res.status === 404) return;
-      await new Promise((r) => setTimeout(r, 500)); // 400 "in the process of stopping": wait and retry
+      try {
+        const res = await this.api('DELETE', `users/${user}`);
+        if (res.status === 204 || res.status === 404) return;
+        last = `HTTP ${res.status}`; // 400 "in the process of stopping": wait and retry
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 500));
     }
+    // `rehearse down local` removes it with the whole hub; say so in the front's log.
+    console.error(`could not delete the failed attempt's user ${username} within 30 s (last: ${last})`);
   }
 
   /** Count of running servers (the launch quota's `total`). */
   async runningServers(): Promise<number> {
-    const res = await this.api('GET', 'users?state=active');
-    if (res.status !== 200) throw new LaunchError(`hub answered ${res.status} to a user listing`);
-    const users = res.body as { servers?: Record<string, unknown> }[];
-    return users.reduce((n, u) => n + Object.keys(u.servers ?? {}).length, 0);
+    const limit = 200;
+    let total = 0;
+    for (let offset = 0; ; offset += limit) {
+      const res = await this.api('GET', `users?state=active&offset=${offset}&limit=${limit}`);
+      if (res.status !== 200) throw new LaunchError(`hub answered ${res.status} to a user listing`);
+      const users = res.body as { servers?: Record<string, unknown> }[];
+      total += users.reduce((n, u) => n + Object.keys(u.servers ?? {}).length, 0);
+      if (users.length < limit) return total;
+    }
   }
 
   async hubHealthy(): Promise<boolean> {

@@ -42,8 +42,17 @@ export async function startFront(s: FrontSettings): Promise<Front> {
   const limiter = new RateLimiter(s.rateLimit, s.ratePeriodSec);
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: String(err) }));
+      // An event stream already under way gets BinderHub's failed event (its send_error does the same).
+      console.error(`${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      if (res.headersSent) {
+        if (!res.writableEnded) {
+          res.end(
+            `data: ${JSON.stringify({ phase: 'failed', status_code: 500, message: `${(err as Error).message}\n` })}\n\n`,
+          );
+        }
+        return;
+      }
+      json(res, 500, { status: 500, message: (err as Error).message });
     });
   });
   let url = '';
@@ -52,7 +61,7 @@ export async function startFront(s: FrontSettings): Promise<Front> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const m = /^\/build\/([^/]+)\/(.+)$/.exec(path);
     if (req.method === 'GET' && m) return build(req, res, m[1] as string, m[2] as string);
-    if (req.method === 'GET' && path === '/health') return health(res);
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === '/health') return health(res);
     if (req.method === 'GET' && path === '/versions') {
       return json(res, 200, {
         binderhub: `rehearse-local-emulation ${s.version}`,
