@@ -1,0 +1,108 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * The runner's time. Only the runner and the simulated users touch it; everything they measure is
+ * in milliseconds since the run's start. Tests drive a FakeClock instead of sleeping.
+ */
+export interface Clock {
+  /** ms since the run started (monotonic). */
+  now(): number;
+  /** Resolves at `t` (ms since start), at once if `t` has passed; rejects when `signal` aborts. */
+  sleepUntil(t: number, signal?: AbortSignal): Promise<void>;
+  /** Wall-clock time of a run offset, for records people read. */
+  wallTime(t: number): Date;
+}
+
+export class RealClock implements Clock {
+  private readonly origin = performance.now();
+  private readonly wallOrigin = Date.now();
+
+  now(): number {
+    return performance.now() - this.origin;
+  }
+
+  sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, t - this.now()),
+      );
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  wallTime(t: number): Date {
+    return new Date(this.wallOrigin + t);
+  }
+}
+
+/**
+ * A clock tests move by hand: `advance(ms)` runs every sleeper whose time has come, in time order,
+ * letting promise continuations run between them (so a woken user can schedule its next sleep).
+ */
+export class FakeClock implements Clock {
+  private t = 0;
+  private sleepers: { at: number; seq: number; resolve: () => void }[] = [];
+  private seq = 0;
+
+  constructor(private readonly wallOrigin = Date.UTC(2026, 0, 1)) {}
+
+  now(): number {
+    return this.t;
+  }
+
+  sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (t <= this.t) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const entry = { at: t, seq: this.seq++, resolve };
+      this.sleepers.push(entry);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.sleepers = this.sleepers.filter((s) => s !== entry);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Move time forward by `ms`, waking sleepers in order. */
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await flushMicrotasks();
+      this.sleepers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.sleepers[0];
+      if (!next || next.at > end) break;
+      this.sleepers.shift();
+      this.t = next.at;
+      next.resolve();
+    }
+    this.t = end;
+    await flushMicrotasks();
+  }
+
+  /** Number of pending sleepers (for tests). */
+  get pending(): number {
+    return this.sleepers.length;
+  }
+
+  wallTime(t: number): Date {
+    return new Date(this.wallOrigin + t);
+  }
+}
+
+async function flushMicrotasks(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await new Promise((r) => setImmediate(r));
+}

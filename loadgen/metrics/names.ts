@@ -1,0 +1,92 @@
+/**
+ * The metric vocabulary of a rehearsal. Steps emit samples whose `metric` is one of these literal
+ * names, never a free string (STYLE.md: a narrow sink).
+ *
+ * Trends are latencies in milliseconds, recorded into HDR histograms per 10 s interval.
+ * Rates are k6-style: each sample is a hit (1) or a miss (0); `rate` = hits / samples,
+ * `count` = hits. Failure reasons are counted separately, for the first attempt and the final one.
+ */
+
+export const TREND_METRICS = [
+  /** click → server ready (the whole BinderHub launch, or JupyterHub spawn). */
+  'launch.ready',
+  /** click → image built (waiting/fetching/building/pushing until `built`); 0 on a cache hit. */
+  'launch.build',
+  /** `launching` → the spawner first reports progress (hub queue, concurrent_spawn_limit waits). */
+  'launch.queue',
+  /** progress starts → pod assigned to a node (scheduling, excluding scale-up). */
+  'launch.schedule',
+  /** "pod triggered scale-up" → assigned (a new node had to come up). */
+  'launch.scaleup',
+  /** "Pulling image" → "Successfully pulled" (or the reported pull duration). */
+  'launch.pull',
+  /** container started (or assigned, when no container marks) → server ready. */
+  'launch.start',
+  'kernel.start',
+  'ws.connect',
+  /** one code cell: execute_request → reply and idle; also recorded per cell index (tag `cell`). */
+  'cell.exec',
+  /** leaving: close the socket, delete the kernel, stop the server, delete the user. */
+  'leave',
+  /** how late the generator itself started a step, against its scheduled time. */
+  'generator.lag',
+  /** event-loop delay of the generator process, sampled every 100 ms. */
+  'generator.loopDelay',
+] as const;
+export type TrendMetric = (typeof TREND_METRICS)[number];
+
+export const RATE_METRICS = [
+  /** per launch, final outcome: 1 = the user never got a server. */
+  'launch.failed',
+  /** per launch, first attempt: 1 = the first attempt failed (even if a retry then succeeded). */
+  'launch.failed.first',
+  /** per executed cell: 1 = error or aborted. */
+  'cell.failed',
+  /** per simulated user: 1 = did not complete the session (any failure). */
+  'session.failed',
+  /** per arrival: 1 = the generator started it more than LATE_ARRIVAL_MS after its scheduled time. */
+  'arrival.late',
+] as const;
+export type RateMetric = (typeof RATE_METRICS)[number];
+
+export type MetricName = TrendMetric | RateMetric;
+
+/** An arrival started later than this is counted as late (it is still run, never shifted). */
+export const LATE_ARRIVAL_MS = 1000;
+
+/** Why a simulated user failed. */
+export const FAILURE_REASONS = [
+  'rate-limit',
+  'quota',
+  'spawn-limit-429',
+  'timeout',
+  'spawn-failed',
+  'hub-5xx',
+  'stream-cut',
+  'ws-failed',
+  'kernel-died',
+  'cell-error',
+  'unreachable',
+  'auth',
+  'not-allowed',
+  'build-failed',
+  'aborted',
+  'other',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** Tags a trend sample may carry. Only `cell` splits histograms (one per code cell index). */
+export interface SampleTags {
+  cell?: number;
+}
+
+/** What a step emits into the sink. `t` is ms since the run's start on the runner's clock. */
+export type Sample =
+  | { kind: 'trend'; metric: TrendMetric; value: number; t: number; tags?: SampleTags }
+  | { kind: 'rate'; metric: RateMetric; hit: boolean; t: number }
+  | { kind: 'failure'; reason: FailureReason; attempt: 'first' | 'final'; t: number };
+
+/** Histogram key: the metric, or `cell.exec{cell=3}` for a per-cell histogram. */
+export function trendKey(metric: TrendMetric, tags?: SampleTags): string {
+  return tags?.cell === undefined ? metric : `${metric}{cell=${tags.cell}}`;
+}
