@@ -66,7 +66,12 @@ export async function readBody(body: Dispatcher.ResponseData['body']): Promise<u
   }
 }
 
-const UNREACHABLE = new Set([
+/**
+ * Connect-level errno codes that mean "the target cannot be reached" (refused, no such host, no
+ * route, connect timeout). The one list every client (BinderHub, JupyterHub, Jupyter Server REST and
+ * websocket) uses, so the same failure gets the same reason everywhere.
+ */
+export const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -81,7 +86,7 @@ export function classifyFailure(err: unknown, timeout: AbortSignal): HttpFailure
   if (err instanceof HttpFailure) return err;
   if (timeout.aborted) return new HttpFailure('timeout', undefined, err);
   const code = errnoCode(err);
-  if (code !== undefined && UNREACHABLE.has(code)) return new HttpFailure('unreachable', code, err);
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) return new HttpFailure('unreachable', code, err);
   if (err instanceof Error && (err.name === 'AbortError' || code === 'UND_ERR_ABORTED')) {
     return new HttpFailure('aborted', code, err);
   }
@@ -89,7 +94,7 @@ export function classifyFailure(err: unknown, timeout: AbortSignal): HttpFailure
 }
 
 /** The errno-style code of a network error, looking through `cause` and AggregateError. */
-function errnoCode(err: unknown): string | undefined {
+export function errnoCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { errnoCode, UNREACHABLE_CODES } from './json-http.js';
 import { AUTH_HINT, JupyterServerClient, KernelError } from './kernel-rest.js';
 import {
   collectExecute,
@@ -286,9 +287,9 @@ export class KernelConnection {
 }
 
 function handshakeError(err: Error, shown: string, protocol: 'v1' | 'legacy'): KernelError {
-  const code = (err as { code?: unknown }).code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'EAI_AGAIN') {
-    return new KernelError('unreachable', `cannot reach ${shown} (${String(code)})`, { cause: err });
+  const code = errnoCode(err);
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+    return new KernelError('unreachable', `cannot reach ${shown} (${code})`, { cause: err });
   }
   if (/subprotocol/.test(err.message)) {
     return new KernelError('protocol', `${shown}: ${err.message} (offered ${protocol})`, {

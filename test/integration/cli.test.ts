@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { processesWithMarker } from '../../provision/local/processes.js';
+import { freePort, processesWithMarker } from '../../provision/local/processes.js';
 
 // The CLI as a user runs it (node bin/rehearse.js, a child process), against the real local stack.
 const BIN = fileURLToPath(new URL('../../bin/rehearse.js', import.meta.url));
@@ -27,16 +26,6 @@ function rehearse(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 180_000): 
         resolve({ code, stdout, stderr });
       },
     );
-  });
-}
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
   });
 }
 
@@ -86,7 +75,7 @@ describe('rehearse CLI', () => {
   });
 
   it('exits 3 naming the URL when the BinderHub cannot be reached', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/`;
+    const url = `http://127.0.0.1:${await freePort()}/`; // released at once: a closed port
     const r = await rehearse(['launch', 'gh/rehearse-examples/dask-intro/HEAD', '--target', url], {}, 60_000);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(url.slice(0, -1));

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,11 +11,14 @@ import {
   type KernelConnectionOptions,
   KernelError,
 } from '../../loadgen/clients/kernel.js';
+import { findPython } from '../../provision/local/prerequisites.js';
+import { freePort } from '../../provision/local/processes.js';
 
 /**
- * Against a real jupyter_server (Debian's 1.23.3, ipykernel 6.17, dask 2022.12) started by this
- * file on a free loopback port, with a /user/test/ base URL as behind JupyterHub. A second server
- * runs with `kernel_ws_protocol=''` (legacy only, as gateway setups do) to check that a client
+ * Against a real jupyter_server (Debian's 1.23.3, ipykernel 6.17, dask 2022.12, run by the
+ * interpreter the local stack uses, from findPython) started by this file on a free loopback port,
+ * with a /user/test/ base URL as behind JupyterHub. A second server runs with
+ * `kernel_ws_protocol=''` (legacy only, as gateway setups do) to check that a client
  * offering v1 notices the server did not select it.
  */
 
@@ -30,15 +32,6 @@ interface Server {
 
 const BASE = '/user/test/';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
-}
-
 async function startServer(extra: string[] = []): Promise<Server> {
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
@@ -50,7 +43,7 @@ async function startServer(extra: string[] = []): Promise<Server> {
   // The token goes through the environment (JUPYTER_TOKEN), not argv where `ps` shows it.
   const env = { ...process.env, JUPYTER_TOKEN: token, JUPYTER_RUNTIME_DIR: join(dir, '.runtime') };
   Object.assign(env, { JUPYTER_CONFIG_DIR: join(dir, '.config'), IPYTHONDIR: join(dir, '.ipython') });
-  const proc = spawn('/usr/bin/python3', args, {
+  const proc = spawn(findPython(), args, {
     cwd: dir,
     env,
     detached: true,
@@ -154,8 +147,7 @@ describe.each(combos)('kernel over $protocol, token in $tokenIn', ({ protocol, t
     expect(r).toMatchObject({ status: 'ok', stdout: '499500\n' });
   });
 
-  it(`interrupts a sleeping cell promptly (via ${via})`, async () => {
-    const started = Date.now();
+  it(`interrupts a sleeping cell (via ${via})`, async () => {
     let settled = false;
     const running = conn.execute('import time; time.sleep(30)', { timeoutMs: 20_000 }).finally(() => {
       settled = true;
@@ -165,10 +157,10 @@ describe.each(combos)('kernel over $protocol, token in $tokenIn', ({ protocol, t
       await Promise.race([sleep(500), running.catch(() => undefined)]);
       if (!settled) await conn.interrupt({ timeoutMs: 5000, via });
     }
+    // Not interrupted, the cell would outlast its 20 s bound and reject with a `timeout` KernelError.
     const r = await running;
-    expect(r.status).toBe('error');
+    expect(r).toMatchObject({ status: 'error', stdout: '' });
     expect(r.error?.ename).toBe('KeyboardInterrupt');
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 
