@@ -164,7 +164,7 @@ const repoSchema = matching(REPO_SPEC_PATTERN, repoMessage).describe(
 const burstArrival = z
   .object({
     kind: z.literal('burst'),
-    over: duration('arrivals spread evenly over this window (0s = all at once)'),
+    over: duration('click times drawn uniformly at random over this window, seeded (0s = all at once)'),
   })
   .strict()
   .describe('everyone clicks the link within `over`');

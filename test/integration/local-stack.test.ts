@@ -130,6 +130,7 @@ describe('local target', () => {
     expect((err as BinderLaunchError).serverMessage).toContain(
       'Could not resolve ref for gh:nobody/nothing/HEAD',
     );
+    expect((err as BinderLaunchError).reason).toBe('bad-request');
   });
 
   it('frames the stream as BinderHub does: :keepalive comments while building, held open after ready', async () => {
