@@ -30,6 +30,19 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .action(run(async () => (await import('./commands/validate.js')).validate));
 
   program
+    .command('run')
+    .description(
+      "rehearse a workshop: run the scenario's simulated attendees against its target, record and judge it",
+    )
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--json', 'print the summary as JSON')
+    .option('--out <dir>', 'folder for run records', 'runs')
+    .option('--id <id>', 'run id (default: time, scenario name and a random suffix)')
+    .option('--seed <n>', "override the scenario's seed")
+    .option('--protocol <p>', 'kernel websocket protocol: v1 or legacy', 'v1')
+    .option('--state-dir <dir>', 'state folder of the local target')
+    .action(run(async () => (await import('./commands/run.js')).run));
+  program
     .command('launch')
     .description(
       'one attendee end to end: launch through BinderHub, start a kernel, run a notebook cell, leave',
@@ -84,6 +97,12 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--json', 'print the status as JSON')
     .option('--state-dir <dir>', stateDirHelp)
     .action(run(async () => (await import('./commands/local.js')).statusLocal));
+  program
+    .command('summary')
+    .description('print the summary of a run record (exit 99 when its thresholds failed)')
+    .argument('<dir>', 'a run record (runs/<id>), or a folder of records (runs: the latest)')
+    .option('--json', 'print the summary as JSON')
+    .action(run(async () => (await import('./commands/summary.js')).summary));
 
   return program;
 }

@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Scenario } from '../../scenarios/schema.js';
+import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
+import type { TargetAdapter } from '../../loadgen/runner/targets.js';
+import type { CliIO } from '../main.js';
+
+/**
+ * `rehearse run <scenario>`: the main job. Validates the scenario and its thresholds, brings the
+ * local target up when the scenario asks for it and nothing runs (and down afterwards), runs the
+ * rehearsal, writes `runs/<id>/`, prints the summary. Exit 99 when a threshold fails, 3 when the
+ * target refused us (rate limit) or cannot be reached.
+ *
+ * Ctrl-C (or SIGTERM) once: no new arrivals, users leave and clean up, the record is completed as
+ * partial. Twice: abort every wait, clean up what can be in a few seconds, exit.
+ */
+
+export interface RunFlags {
+  json?: boolean;
+  out: string;
+  id?: string;
+  seed?: string;
+  stateDir?: string;
+  protocol: string;
+}
+
+export async function run(io: CliIO, file: string, flags: RunFlags): Promise<number> {
+  const [{ loadScenario }, { parseThresholds }, { readCodeCells }, { rehearse }, term, summaryFmt] = await Promise.all([
+    import('../../scenarios/load.js'),
+    import('../../loadgen/thresholds.js'),
+    import('../../loadgen/notebook.js'),
+    import('../../loadgen/run.js'),
+    import('../../loadgen/terminal/progress.js'),
+    import('../../loadgen/terminal/summary.js'),
+  ]);
+  const loaded = await loadScenario(file);
+  const { scenario } = loaded;
+  const parsed = parseThresholds(scenario.slo);
+  if (parsed.errors.length > 0) {
+    const lines = parsed.errors.map((e) => `${loaded.sourcePath}: slo[${e.index}] "${e.expr}" column ${e.column}: ${e.message}`);
+    throw new InputError('SLO_INVALID', `invalid thresholds:\n${lines.join('\n')}`, {
+      hint: 'Thresholds read "<metric> <agg> <op> <value>", e.g. "launch.ready p(95) < 60s" or "launch.failed rate < 1%".',
+    });
+  }
+  if (flags.protocol !== 'v1' && flags.protocol !== 'legacy') {
+    throw new InputError('FLAG_INVALID', `--protocol must be v1 or legacy, got "${flags.protocol}"`);
+  }
+  const seed = flags.seed === undefined ? undefined : Number(flags.seed);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) {
+    throw new InputError('FLAG_INVALID', `--seed must be an integer 0..2^32-1, got "${flags.seed}"`);
+  }
+  const cells = readCodeCells(loaded.notebookPath);
+  const { packageRoot } = await import('../../provision/local/paths.js');
+  const toolVersion = (JSON.parse(readFileSync(resolve(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+
+  const target = await openTarget(io, scenario, flags);
+  const stopCtl = new AbortController();
+  const abortCtl = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals += 1;
+    if (signals === 1) {
+      io.stderr.write(`\n${sig}: no new arrivals; users are leaving and cleaning up (again to abort at once)\n`);
+      stopCtl.abort(new Error(`interrupted (${sig})`));
+    } else {
+      io.stderr.write(`\n${sig} again: aborting; cleaning up what can be in a few seconds\n`);
+      abortCtl.abort(new Error(`aborted (${sig})`));
+      setTimeout(() => process.exit(130), 10_000).unref();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const stream = io.stderr;
+  const reporter = term.createTerminalReporter({
+    stream,
+    isTTY: term.isTTY(stream),
+    color: term.colorEnabled(stream, io.env),
+  });
+  try {
+    const result = await rehearse({
+      loaded,
+      runsDir: resolve(flags.out),
+      runId: flags.id,
+      target: target.adapter,
+      thresholds: parsed.thresholds,
+      cells,
+      seed,
+      protocol: flags.protocol,
+      reporter,
+      stop: stopCtl.signal,
+      abort: abortCtl.signal,
+      toolVersion,
+    });
+    reporter.close();
+    const { summary } = result;
+    if (flags.json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else io.stdout.write(summaryFmt.formatSummary(summary, { color: term.colorEnabled(io.stdout, io.env) }));
+    io.stderr.write(`run record: ${result.dir}\n  rehearse summary ${result.dir}\n`);
+    if (result.rateLimited) {
+      throw new TargetError('BINDER_RATE_LIMIT', 'BinderHub rate-limited the rehearsal (429 "Rate limit exceeded")', {
+        hint: 'Set `c.RateLimiter.limit = 0` on the hub under test, use build tokens, or spread the load over workers (--workers).',
+      });
+    }
+    if (summary.verdict === 'fail') return ExitCode.thresholdsFailed;
+    if (signals > 0) return ExitCode.runtime;
+    return ExitCode.ok;
+  } finally {
+    reporter.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await target.close();
+  }
+}
+
+interface OpenTarget {
+  adapter: TargetAdapter;
+  close(): Promise<void>;
+}
+
+async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promise<OpenTarget> {
+  const { BinderTarget, JupyterHubTarget } = await import('../../loadgen/runner/targets.js');
+  const launchTimeoutMs = 15 * 60_000;
+  const t = scenario.target;
+  if (t.kind === 'local') {
+    const stack = await import('../../provision/local/stack.js');
+    const { readToken } = await import('../../provision/local/state.js');
+    const st = await stack.status({ stateDir: flags.stateDir, env: io.env });
+    const settings = {
+      buildSeconds: t.buildTime === undefined ? undefined : t.buildTime / 1000,
+      concurrentSpawnLimit: t.concurrentSpawnLimit,
+      activeServerLimit: t.activeServerLimit,
+      launchQuota: t.launchQuota,
+    };
+    const started = st.running ? null : await stack.up({ stateDir: flags.stateDir, env: io.env, ...settings, log: (l) => io.stderr.write(`${l}\n`) });
+    const state = started?.state ?? st.state;
+    if (!state) throw new RehearseError('LOCAL_STACK_START', 'the local target did not start');
+    if (!started) io.stderr.write(`using the running local target (${state.binderUrl}); its own settings apply\n`);
+    const adapter = new BinderTarget({
+      binderUrl: state.binderUrl,
+      hubUrl: state.hubUrl,
+      spec: scenario.repo,
+      hubToken: readToken(state),
+      launchTimeoutMs,
+      kind: 'local',
+      local: { ...state.settings },
+    });
+    return {
+      adapter,
+      close: async () => {
+        if (!started) return;
+        const res = await stack.down({ stateDir: started.stateDir });
+        io.stderr.write(res.leftovers.length === 0 ? 'local target down.\n' : `processes survived: kill -9 ${res.leftovers.join(' ')}\n`);
+      },
+    };
+  }
+  const token = t.tokenEnv ? io.env[t.tokenEnv] : undefined;
+  if (t.tokenEnv && !token) {
+    throw new InputError('TOKEN_MISSING', `the scenario's tokenEnv ${t.tokenEnv} is empty or unset`, {
+      hint: `export ${t.tokenEnv}=<a hub API token with the scopes admin:users and servers>`,
+    });
+  }
+  await preflight(t.kind === 'binderhub' ? `${withSlash(t.url)}versions` : `${withSlash(t.url)}hub/api/`);
+  if (t.kind === 'binderhub') {
+    return {
+      adapter: new BinderTarget({ binderUrl: withSlash(t.url), hubUrl: t.hubUrl && withSlash(t.hubUrl), spec: scenario.repo, hubToken: token, tokenEnv: t.tokenEnv, launchTimeoutMs }),
+      close: async () => undefined,
+    };
+  }
+  const runTag = Math.random().toString(36).slice(2, 6);
+  return {
+    adapter: new JupyterHubTarget({ hubUrl: withSlash(t.url), token: token as string, tokenEnv: t.tokenEnv, runTag, launchTimeoutMs }),
+    close: async () => undefined,
+  };
+}
+
+const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
+
+/** Fail fast, naming the URL, when the target does not answer at all. */
+async function preflight(url: string): Promise<void> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+    await res.body?.cancel();
+  } catch (err) {
+    throw new TargetError('TARGET_UNREACHABLE', `cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}`, {
+      hint: 'Check the URL in the scenario, your network or VPN, and that the hub is up.',
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode, InputError } from '../../scenarios/errors.js';
+import type { CliIO } from '../main.js';
+
+/**
+ * `rehearse summary <dir> [--json]`: print a run record's summary. `<dir>` is a record
+ * (`runs/<id>`) or a folder of records (`runs`: the latest one). Exit 0, 99 when the verdict is
+ * fail (CI can gate on it), 2 when there is no readable record.
+ */
+export async function summary(io: CliIO, dir: string, flags: { json?: boolean }): Promise<number> {
+  const { latestRun, readRecord } = await import('../../loadgen/record/reader.js');
+  const { RECORD_FILES } = await import('../../loadgen/record/writer.js');
+  let recordDir = dir;
+  const looksLikeRecord = [RECORD_FILES.meta, RECORD_FILES.events].some((f) => existsSync(join(dir, f)));
+  if (!looksLikeRecord && existsSync(dir)) {
+    const latest = latestRun(dir);
+    if (latest === null) {
+      throw new InputError('RECORD_INVALID', `${dir} holds no run record`, {
+        hint: 'Give a record folder (runs/<id>) or the folder of records (runs); `rehearse run` writes them.',
+      });
+    }
+    recordDir = latest;
+  }
+  const record = readRecord(recordDir);
+  for (const w of record.warnings) io.stderr.write(`warning: ${w}\n`);
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify(record.summary, null, 2)}\n`);
+  } else {
+    const { formatSummary } = await import('../../loadgen/terminal/summary.js');
+    const { colorEnabled } = await import('../../loadgen/terminal/progress.js');
+    io.stdout.write(
+      `${record.dir}\n${formatSummary(record.summary, { color: colorEnabled(io.stdout, io.env) })}`,
+    );
+  }
+  return record.summary.verdict === 'fail' ? ExitCode.thresholdsFailed : ExitCode.ok;
+}

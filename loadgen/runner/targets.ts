@@ -1,0 +1,213 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BinderLaunchError, launchBinder } from '../clients/binder.js';
+import { HubApiError, HubClient, HubRateLimitError } from '../clients/hub.js';
+import { JupyterServerClient } from '../clients/kernel-rest.js';
+import { parseSpawnerMessage } from '../clients/spawner-progress.js';
+import { hubUrlFromServerUrl, userFromServerUrl } from '../launch-once.js';
+import type { FailureReason, TrendMetric } from '../metrics/names.js';
+import type { RecordedTarget } from '../record/types.js';
+import { failureReason, firstAttemptOutcome, launchSubPhases } from './attribution.js';
+
+/**
+ * How a simulated user gets a server and gives it back, per kind of target. The user state
+ * machine calls `launch` at its scheduled click and `stop` when it leaves; both are bounded.
+ */
+
+export interface LaunchResult {
+  serverUrl: string;
+  token: string;
+  hubUser?: string;
+  image?: string;
+  /** Clock value when the server was ready. */
+  readyAt: number;
+  subPhases: Partial<Record<TrendMetric, number>>;
+  firstAttempt: 'ok' | FailureReason;
+}
+
+/** Thrown by `launch`: the error, with what the first attempt was. */
+export class LaunchFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly reason: FailureReason,
+    readonly firstAttempt: FailureReason,
+  ) {
+    super(error instanceof Error ? error.message : String(error), { cause: error });
+    this.name = 'LaunchFailure';
+  }
+}
+
+export interface CleanupLine {
+  what: string;
+  ok: boolean;
+  detail: string;
+  /** How a person removes it, when we could not (no secret in it). */
+  command?: string;
+}
+
+export interface TargetAdapter {
+  describe(): RecordedTarget;
+  launch(user: string, t0: number, opts: { signal: AbortSignal; now: () => number }): Promise<LaunchResult>;
+  stop(server: LaunchResult): Promise<CleanupLine[]>;
+}
+
+const STOP_TIMEOUT_MS = 60_000;
+
+/** A BinderHub (or the local target's front): the `/build` event stream. */
+export class BinderTarget implements TargetAdapter {
+  constructor(
+    private readonly o: {
+      binderUrl: string;
+      spec: string;
+      /** A hub API token: lets `stop` stop the server and delete the temporary user. */
+      hubToken?: string;
+      hubUrl?: string;
+      tokenEnv?: string;
+      launchTimeoutMs: number;
+      kind?: 'local' | 'binderhub';
+      local?: Record<string, number>;
+    },
+  ) {}
+
+  describe(): RecordedTarget {
+    const { binderUrl, hubUrl, tokenEnv, local } = this.o;
+    return { kind: this.o.kind ?? 'binderhub', binderUrl, hubUrl, tokenEnv, local };
+  }
+
+  async launch(_user: string, t0: number, opts: { signal: AbortSignal; now: () => number }): Promise<LaunchResult> {
+    try {
+      const r = await launchBinder({
+        binderUrl: this.o.binderUrl,
+        spec: this.o.spec,
+        hubToken: undefined,
+        timeoutMs: this.o.launchTimeoutMs,
+        signal: opts.signal,
+        now: opts.now,
+      });
+      const readyAt = r.phases.find((p) => p.phase === 'ready')?.t ?? opts.now();
+      return {
+        serverUrl: r.url,
+        token: r.token,
+        hubUser: userFromServerUrl(r.url),
+        image: r.image,
+        readyAt,
+        subPhases: launchSubPhases(t0, r.phases, r.marks, readyAt),
+        firstAttempt: firstAttemptOutcome(r.retries),
+      };
+    } catch (err) {
+      const reason = failureReason(err);
+      const retried = err instanceof BinderLaunchError && err.retries > 0;
+      throw new LaunchFailure(err, reason, retried ? 'launch-retried' : reason);
+    }
+  }
+
+  async stop(server: LaunchResult): Promise<CleanupLine[]> {
+    const hubUrl = this.o.hubUrl ?? hubUrlFromServerUrl(server.serverUrl);
+    if (this.o.hubToken && hubUrl && server.hubUser) {
+      return stopViaHub(new HubClient({ hubUrl, token: this.o.hubToken, requestTimeoutMs: 15_000 }), server.hubUser, hubUrl, this.o.tokenEnv);
+    }
+    const rest = new JupyterServerClient({ serverUrl: server.serverUrl, token: server.token, requestTimeoutMs: 15_000 });
+    try {
+      await rest.shutdownServer();
+      return [{ what: `server ${server.serverUrl}`, ok: true, detail: 'POST api/shutdown' }];
+    } catch (err) {
+      return [
+        {
+          what: `server ${server.serverUrl}`,
+          ok: false,
+          detail: (err as Error).message,
+          command: `the hub's idle culler removes it; or stop ${server.hubUser ?? 'the user'} on ${hubUrl ?? 'the hub'}hub/admin`,
+        },
+      ];
+    }
+  }
+}
+
+/** A JupyterHub without BinderHub: users created and spawned through the REST API with a service token. */
+export class JupyterHubTarget implements TargetAdapter {
+  private readonly hub: HubClient;
+
+  constructor(
+    private readonly o: { hubUrl: string; token: string; tokenEnv: string; runTag: string; launchTimeoutMs: number },
+  ) {
+    this.hub = new HubClient({ hubUrl: o.hubUrl, token: o.token, requestTimeoutMs: 30_000 });
+  }
+
+  describe(): RecordedTarget {
+    return { kind: 'jupyterhub', hubUrl: this.o.hubUrl, tokenEnv: this.o.tokenEnv };
+  }
+
+  async launch(user: string, t0: number, opts: { signal: AbortSignal; now: () => number }): Promise<LaunchResult> {
+    const name = `rehearse-${this.o.runTag}-${user}`.toLowerCase();
+    const deadline = t0 + this.o.launchTimeoutMs;
+    let firstAttempt: 'ok' | FailureReason = 'ok';
+    try {
+      await this.hub.createUser(name).catch((err: unknown) => {
+        if (!(err instanceof HubApiError && err.reason === 'exists')) throw err;
+      });
+      // JupyterHub's 429 (concurrent_spawn_limit) carries Retry-After: wait it out, as a person would, within the launch timeout.
+      for (;;) {
+        try {
+          await this.hub.startServer(name);
+          break;
+        } catch (err) {
+          if (!(err instanceof HubRateLimitError)) throw err;
+          if (firstAttempt === 'ok') firstAttempt = 'spawn-limit-429';
+          const waitMs = (err.retryAfterSec ?? 30) * 1000;
+          if (opts.now() + waitMs > deadline) throw err;
+          await sleep(waitMs, undefined, { signal: opts.signal });
+        }
+      }
+      const requestedAt = opts.now();
+      const marks: { kind: string; t: number }[] = [];
+      const ready = await this.hub.progress(name, {
+        stallMs: 60_000,
+        timeoutMs: Math.max(1000, deadline - opts.now()),
+        signal: opts.signal,
+        onMessage: (ev) => {
+          const m = ev.message ? parseSpawnerMessage(ev.message) : null;
+          if (m) marks.push({ ...m, t: opts.now() });
+        },
+      });
+      const readyAt = opts.now();
+      const token = (await this.hub.createToken(name, { note: 'rehearse simulated user', expiresIn: 24 * 3600 })).token;
+      const phases = [
+        { phase: 'launching' as const, t: requestedAt },
+        { phase: 'ready' as const, t: readyAt },
+      ];
+      return {
+        serverUrl: new URL(ready.url.replace(/^\//, ''), this.o.hubUrl).href,
+        token,
+        hubUser: name,
+        readyAt,
+        subPhases: launchSubPhases(t0, phases, marks as never, readyAt),
+        firstAttempt,
+      };
+    } catch (err) {
+      const reason = failureReason(err);
+      throw new LaunchFailure(err, reason, firstAttempt === 'ok' ? reason : firstAttempt);
+    }
+  }
+
+  stop(server: LaunchResult): Promise<CleanupLine[]> {
+    return stopViaHub(this.hub, server.hubUser as string, this.o.hubUrl, this.o.tokenEnv);
+  }
+}
+
+async function stopViaHub(hub: HubClient, user: string, hubUrl: string, tokenEnv?: string): Promise<CleanupLine[]> {
+  const command = `curl -X DELETE -H "Authorization: token $${tokenEnv ?? 'HUB_TOKEN'}" ${hubUrl}hub/api/users/${encodeURIComponent(user)}`;
+  const lines: CleanupLine[] = [];
+  try {
+    const stop = await hub.stopServer(user);
+    lines.push({ what: `server of ${user}`, ok: true, detail: `stop answered ${stop.status}; ${await hub.waitForStopped(user, STOP_TIMEOUT_MS)}` });
+  } catch (err) {
+    if (!(err instanceof HubApiError && err.reason === 'not-found')) {
+      lines.push({ what: `server of ${user}`, ok: false, detail: (err as Error).message, command });
+    }
+  }
+  try {
+    lines.push({ what: `hub user ${user}`, ok: true, detail: await hub.deleteUser(user, { timeoutMs: STOP_TIMEOUT_MS }) });
+  } catch (err) {
+    lines.push({ what: `hub user ${user}`, ok: false, detail: (err as Error).message, command });
+  }
+  return lines;
+}

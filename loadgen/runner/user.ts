@@ -1,0 +1,265 @@
+import { KernelConnection } from '../clients/kernel.js';
+import { JupyterServerClient } from '../clients/kernel-rest.js';
+import type { Clock } from '../clock.js';
+import { type FailureReason, LATE_ARRIVAL_MS, type Sample, type TrendMetric } from '../metrics/names.js';
+import type { CodeCell } from '../notebook.js';
+import { thinkTimeMs } from '../plan/arrivals.js';
+import type { Arrival } from '../plan/arrivals.js';
+import type { RunEvent, StepName } from '../record/types.js';
+import { failureReason } from './attribution.js';
+import { LaunchFailure, type LaunchResult, type TargetAdapter } from './targets.js';
+
+/**
+ * One simulated attendee as an explicit state machine (hubtraf's User, with an open workload):
+ *
+ *   waiting ─► launching ─► starting-kernel ─► connecting ─► thinking ⇄ in-cell ─► idle ─► leaving ─► done
+ *
+ * Each step is one protocol action with one timed event. Its latency is measured from the step's
+ * SCHEDULED start (the click for the launch, the end of the think time for a cell), so a stalled
+ * hub shows as long waits, not missing samples; how late the generator itself began the step is
+ * `generator.lag`. The session lasts `session.duration` from the moment the server is ready: cells
+ * run in order with lognormal think times, then the user idles with its kernel open until the
+ * session ends, and leaves (stopping the server when onEnd is `stop`). Cells scheduled past the
+ * session's end are not run. The first failing step ends the session; leaving always runs.
+ */
+
+export type UserState =
+  | 'waiting'
+  | 'launching'
+  | 'starting-kernel'
+  | 'connecting'
+  | 'thinking'
+  | 'in-cell'
+  | 'idle'
+  | 'leaving'
+  | 'done';
+
+export interface UserResult {
+  id: string;
+  /** `not-started`: the run stopped before this user's click. */
+  outcome: 'completed' | 'failed' | 'not-started';
+  reason?: FailureReason;
+  cellsRun: number;
+  server?: LaunchResult;
+  /** Servers left running on purpose (onEnd keep). */
+  kept: boolean;
+}
+
+export interface UserContext {
+  clock: Clock;
+  target: TargetAdapter;
+  cells: readonly CodeCell[];
+  session: { thinkTime: { median: number; p95: number }; duration: number; onEnd: 'stop' | 'keep' };
+  protocol: 'v1' | 'legacy';
+  stepTimeoutMs: number;
+  cellTimeoutMs: number;
+  emit(s: Sample): void;
+  event(ev: RunEvent): void;
+  /** Stop soon: users not yet clicked do not start; others leave after their current step (launches drain). */
+  stop: AbortSignal;
+  /** Abort now: every wait and request is cancelled. */
+  abort: AbortSignal;
+  onState?(user: string, from: UserState, to: UserState): void;
+}
+
+export async function runUser(ctx: UserContext, arrival: Arrival): Promise<UserResult> {
+  const user = new SimulatedUser(ctx, arrival);
+  return user.run();
+}
+
+class SimulatedUser {
+  private state: UserState = 'waiting';
+  private server: LaunchResult | undefined;
+  private rest: JupyterServerClient | undefined;
+  private kernelId: string | undefined;
+  private conn: KernelConnection | undefined;
+  private cellsRun = 0;
+  private firstAttempt: 'ok' | FailureReason = 'ok';
+
+  constructor(
+    private readonly ctx: UserContext,
+    private readonly a: Arrival,
+  ) {}
+
+  private to(next: UserState): void {
+    this.ctx.onState?.(this.a.id, this.state, next);
+    this.state = next;
+  }
+
+  private trend(metric: TrendMetric, value: number, cell?: number): void {
+    this.ctx.emit({ kind: 'trend', metric, value, t: this.ctx.clock.now(), tags: cell === undefined ? undefined : { cell } });
+  }
+
+  /** Wait for a step's scheduled start; record how late the generator began it. */
+  private async begin(scheduled: number, signal: AbortSignal): Promise<number> {
+    await this.ctx.clock.sleepUntil(scheduled, signal);
+    const lag = Math.max(0, this.ctx.clock.now() - scheduled);
+    this.trend('generator.lag', lag);
+    return lag;
+  }
+
+  /** One step: scheduled start → done; emits the trend (from the scheduled start) and a step event. */
+  private async step<T>(name: StepName, metric: TrendMetric | null, scheduled: number, fn: () => Promise<T>, cell?: number): Promise<T> {
+    await this.begin(scheduled, this.ctx.abort);
+    let ok = false;
+    try {
+      const value = await fn();
+      ok = true;
+      return value;
+    } finally {
+      const duration = this.ctx.clock.now() - scheduled;
+      if (metric && ok) this.trend(metric, duration, cell);
+      this.ctx.event({ type: 'step', t: this.ctx.clock.now(), user: this.a.id, step: name, scheduled, duration, ok, cell });
+    }
+  }
+
+  async run(): Promise<UserResult> {
+    const { clock } = this.ctx;
+    try {
+      await clock.sleepUntil(this.a.t, this.ctx.abort);
+    } catch {
+      return this.notStarted();
+    }
+    if (this.ctx.stop.aborted) return this.notStarted();
+    const lag = Math.max(0, clock.now() - this.a.t);
+    const late = lag > LATE_ARRIVAL_MS;
+    this.trend('generator.lag', lag);
+    this.ctx.emit({ kind: 'rate', metric: 'arrival.late', hit: late, t: clock.now() });
+    this.ctx.event({ type: 'arrival', t: clock.now(), user: this.a.id, cohort: this.a.cohort, scheduled: this.a.t, lag, late });
+
+    let failure: { reason: FailureReason; message: string } | undefined;
+    try {
+      await this.launch();
+      await this.session();
+    } catch (err) {
+      failure = err instanceof LaunchFailure ? { reason: err.reason, message: err.message } : { reason: this.ctx.abort.aborted ? 'aborted' : failureReason(err), message: (err as Error).message };
+    }
+    await this.leave();
+    const outcome = failure ? 'failed' : 'completed';
+    this.ctx.emit({ kind: 'rate', metric: 'session.failed', hit: failure !== undefined, t: clock.now() });
+    this.ctx.event({
+      type: 'user-end',
+      t: clock.now(),
+      user: this.a.id,
+      outcome,
+      reason: failure?.reason,
+      firstAttempt: this.firstAttempt,
+      hubUser: this.server?.hubUser,
+      cellsRun: this.cellsRun,
+      message: failure?.message,
+    });
+    this.to('done');
+    return {
+      id: this.a.id,
+      outcome,
+      reason: failure?.reason,
+      cellsRun: this.cellsRun,
+      server: this.server,
+      kept: this.ctx.session.onEnd === 'keep' && this.server !== undefined && failure === undefined,
+    };
+  }
+
+  private notStarted(): UserResult {
+    this.to('done');
+    return { id: this.a.id, outcome: 'not-started', cellsRun: 0, kept: false };
+  }
+
+  private async launch(): Promise<void> {
+    const { clock } = this.ctx;
+    this.to('launching');
+    const t0 = this.a.t;
+    try {
+      // Launches are not cut by a soft stop: BinderHub would finish them anyway, and only a
+      // finished launch tells us which server to remove.
+      this.server = await this.ctx.target.launch(this.a.id, t0, { signal: this.ctx.abort, now: () => clock.now() });
+    } catch (err) {
+      const f = err instanceof LaunchFailure ? err : new LaunchFailure(err, failureReason(err), failureReason(err));
+      this.firstAttempt = f.firstAttempt;
+      const t = clock.now();
+      this.ctx.emit({ kind: 'rate', metric: 'launch.failed', hit: true, t });
+      this.ctx.emit({ kind: 'rate', metric: 'launch.failed.first', hit: true, t });
+      this.ctx.emit({ kind: 'failure', reason: f.firstAttempt, attempt: 'first', t });
+      this.ctx.emit({ kind: 'failure', reason: f.reason, attempt: 'final', t });
+      this.ctx.event({ type: 'step', t, user: this.a.id, step: 'launch', scheduled: t0, duration: t - t0, ok: false, detail: f.message });
+      throw f;
+    }
+    const s = this.server;
+    this.firstAttempt = s.firstAttempt;
+    const t = clock.now();
+    this.trend('launch.ready', s.readyAt - t0);
+    for (const [metric, value] of Object.entries(s.subPhases)) this.trend(metric as TrendMetric, value);
+    this.ctx.emit({ kind: 'rate', metric: 'launch.failed', hit: false, t });
+    this.ctx.emit({ kind: 'rate', metric: 'launch.failed.first', hit: s.firstAttempt !== 'ok', t });
+    if (s.firstAttempt !== 'ok') this.ctx.emit({ kind: 'failure', reason: s.firstAttempt, attempt: 'first', t });
+    this.ctx.event({ type: 'step', t, user: this.a.id, step: 'launch', scheduled: t0, duration: s.readyAt - t0, ok: true, detail: s.hubUser });
+  }
+
+  private async session(): Promise<void> {
+    const { clock } = this.ctx;
+    const s = this.server as LaunchResult;
+    if (this.ctx.stop.aborted) return;
+    const sessionEnd = s.readyAt + this.ctx.session.duration;
+    this.to('starting-kernel');
+    const rest = new JupyterServerClient({ serverUrl: s.serverUrl, token: s.token, requestTimeoutMs: this.ctx.stepTimeoutMs });
+    this.rest = rest;
+    const kernel = await this.step('kernel.start', 'kernel.start', clock.now(), () => rest.startKernel());
+    this.kernelId = kernel.id;
+    this.to('connecting');
+    this.conn = await this.step('ws.connect', 'ws.connect', clock.now(), () =>
+      KernelConnection.open({ serverUrl: s.serverUrl, token: s.token, kernelId: kernel.id, protocol: this.ctx.protocol, openTimeoutMs: this.ctx.stepTimeoutMs }),
+    );
+    const conn = this.conn;
+    let prevEnd = clock.now();
+    for (const cell of this.ctx.cells) {
+      const scheduled = prevEnd + thinkTimeMs(this.ctx.session, this.a.seed, cell.index);
+      if (scheduled >= sessionEnd) break;
+      this.to('thinking');
+      if (!(await this.sleepUnlessStopped(scheduled))) return;
+      this.to('in-cell');
+      const result = await this.step('cell.exec', 'cell.exec', scheduled, () => conn.execute(cell.source, { timeoutMs: this.ctx.cellTimeoutMs }), cell.index);
+      this.cellsRun += 1;
+      const failed = result.status !== 'ok';
+      this.ctx.emit({ kind: 'rate', metric: 'cell.failed', hit: failed, t: clock.now() });
+      if (failed) {
+        const e = result.error;
+        throw Object.assign(new Error(`cell ${cell.index}: ${e ? `${e.ename}: ${e.evalue}` : result.status}`), { code: 'CELL_ERROR' });
+      }
+      prevEnd = clock.now();
+    }
+    this.to('idle');
+    await this.sleepUnlessStopped(sessionEnd);
+  }
+
+  /** Sleep until `t`; false when the run was told to stop meanwhile. */
+  private async sleepUnlessStopped(t: number): Promise<boolean> {
+    try {
+      await this.ctx.clock.sleepUntil(t, AbortSignal.any([this.ctx.stop, this.ctx.abort]));
+      return true;
+    } catch {
+      if (this.ctx.abort.aborted) throw this.ctx.abort.reason;
+      return false; // soft stop: leave now
+    }
+  }
+
+  private async leave(): Promise<void> {
+    this.to('leaving');
+    const { clock } = this.ctx;
+    const scheduled = clock.now();
+    const lines: { what: string; ok: boolean; detail: string; command?: string }[] = [];
+    const attempt = async (what: string, fn: () => Promise<string>) => {
+      try {
+        lines.push({ what, ok: true, detail: await fn() });
+      } catch (err) {
+        lines.push({ what, ok: false, detail: (err as Error).message });
+      }
+    };
+    const { conn, rest, kernelId, server } = this;
+    if (conn) await attempt('kernel websocket', async () => (await conn.close({ timeoutMs: 5000 }), 'closed'));
+    const keep = this.ctx.session.onEnd === 'keep';
+    if (rest && kernelId && !keep) await attempt(`kernel ${kernelId}`, () => rest.deleteKernel(kernelId));
+    if (server && !keep) lines.push(...(await this.ctx.target.stop(server)));
+    const t = clock.now();
+    for (const l of lines) this.ctx.event({ type: 'cleanup', t, ...l, what: `${this.a.id}: ${l.what}` });
+    if (server) this.trend('leave', t - scheduled);
+  }
+}
