@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { abortable } from './abortable.js';
 import {
   type BinderLaunch,
   BinderLaunchError,
@@ -225,20 +226,6 @@ async function leave(
       return 'POST api/shutdown answered';
     });
   }
-}
-
-/**
- * Settle with `p`, or reject as soon as `signal` aborts (Ctrl-C). What `p` was doing is undone by
- * leave(): closing the socket and deleting the kernel stops a running cell.
- */
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason ?? new Error('aborted'));
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** `https://hub/user/<name>/` → `<name>` (decoded). */

@@ -71,6 +71,8 @@ export const FAILURE_REASONS = [
   'not-allowed',
   'build-failed',
   'aborted',
+  /** BinderHub's stream said "Launch attempt N failed, retrying" (it does not say why). */
+  'launch-retried',
   'other',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];

@@ -1,4 +1,4 @@
-import { KernelConnection } from '../clients/kernel.js';
+import { type ExecuteResult, KernelConnection } from '../clients/kernel.js';
 import { JupyterServerClient } from '../clients/kernel-rest.js';
 import type { Clock } from '../clock.js';
 import { type FailureReason, LATE_ARRIVAL_MS, type Sample, type TrendMetric } from '../metrics/names.js';
@@ -6,6 +6,7 @@ import type { CodeCell } from '../notebook.js';
 import { thinkTimeMs } from '../plan/arrivals.js';
 import type { Arrival } from '../plan/arrivals.js';
 import type { RunEvent, StepName } from '../record/types.js';
+import { abortable } from '../abortable.js';
 import { failureReason } from './attribution.js';
 import { LaunchFailure, type LaunchResult, type TargetAdapter } from './targets.js';
 
@@ -45,6 +46,28 @@ export interface UserResult {
   kept: boolean;
 }
 
+/** The Jupyter server a user got, as the session uses it (real clients by default; tests inject). */
+export interface ServerApi {
+  startKernel(): Promise<{ id: string }>;
+  connect(kernelId: string): Promise<KernelSession>;
+  deleteKernel(id: string): Promise<string>;
+}
+
+export interface KernelSession {
+  execute(code: string, opts: { timeoutMs: number }): Promise<ExecuteResult>;
+  close(opts: { timeoutMs: number }): Promise<void>;
+}
+
+export function realServerApi(server: LaunchResult, o: { protocol: 'v1' | 'legacy'; timeoutMs: number }): ServerApi {
+  const rest = new JupyterServerClient({ serverUrl: server.serverUrl, token: server.token, requestTimeoutMs: o.timeoutMs });
+  return {
+    startKernel: () => rest.startKernel(),
+    deleteKernel: (id) => rest.deleteKernel(id),
+    connect: (kernelId) =>
+      KernelConnection.open({ serverUrl: server.serverUrl, token: server.token, kernelId, protocol: o.protocol, openTimeoutMs: o.timeoutMs }),
+  };
+}
+
 export interface UserContext {
   clock: Clock;
   target: TargetAdapter;
@@ -60,6 +83,8 @@ export interface UserContext {
   /** Abort now: every wait and request is cancelled. */
   abort: AbortSignal;
   onState?(user: string, from: UserState, to: UserState): void;
+  /** How to talk to a launched server; default: the real REST and websocket clients. */
+  openServer?: (server: LaunchResult, o: { protocol: 'v1' | 'legacy'; timeoutMs: number }) => ServerApi;
 }
 
 export async function runUser(ctx: UserContext, arrival: Arrival): Promise<UserResult> {
@@ -70,9 +95,9 @@ export async function runUser(ctx: UserContext, arrival: Arrival): Promise<UserR
 class SimulatedUser {
   private state: UserState = 'waiting';
   private server: LaunchResult | undefined;
-  private rest: JupyterServerClient | undefined;
+  private rest: ServerApi | undefined;
   private kernelId: string | undefined;
-  private conn: KernelConnection | undefined;
+  private conn: KernelSession | undefined;
   private cellsRun = 0;
   private firstAttempt: 'ok' | FailureReason = 'ok';
 
@@ -116,9 +141,9 @@ class SimulatedUser {
   async run(): Promise<UserResult> {
     const { clock } = this.ctx;
     try {
-      await clock.sleepUntil(this.a.t, this.ctx.abort);
+      await clock.sleepUntil(this.a.t, AbortSignal.any([this.ctx.stop, this.ctx.abort]));
     } catch {
-      return this.notStarted();
+      return this.notStarted(); // the run stopped before this user's click
     }
     if (this.ctx.stop.aborted) return this.notStarted();
     const lag = Math.max(0, clock.now() - this.a.t);
@@ -200,14 +225,12 @@ class SimulatedUser {
     if (this.ctx.stop.aborted) return;
     const sessionEnd = s.readyAt + this.ctx.session.duration;
     this.to('starting-kernel');
-    const rest = new JupyterServerClient({ serverUrl: s.serverUrl, token: s.token, requestTimeoutMs: this.ctx.stepTimeoutMs });
+    const rest = (this.ctx.openServer ?? realServerApi)(s, { protocol: this.ctx.protocol, timeoutMs: this.ctx.stepTimeoutMs });
     this.rest = rest;
     const kernel = await this.step('kernel.start', 'kernel.start', clock.now(), () => rest.startKernel());
     this.kernelId = kernel.id;
     this.to('connecting');
-    this.conn = await this.step('ws.connect', 'ws.connect', clock.now(), () =>
-      KernelConnection.open({ serverUrl: s.serverUrl, token: s.token, kernelId: kernel.id, protocol: this.ctx.protocol, openTimeoutMs: this.ctx.stepTimeoutMs }),
-    );
+    this.conn = await this.step('ws.connect', 'ws.connect', clock.now(), () => rest.connect(kernel.id));
     const conn = this.conn;
     let prevEnd = clock.now();
     for (const cell of this.ctx.cells) {
@@ -216,7 +239,21 @@ class SimulatedUser {
       this.to('thinking');
       if (!(await this.sleepUnlessStopped(scheduled))) return;
       this.to('in-cell');
-      const result = await this.step('cell.exec', 'cell.exec', scheduled, () => conn.execute(cell.source, { timeoutMs: this.ctx.cellTimeoutMs }), cell.index);
+      const leaving = AbortSignal.any([this.ctx.stop, this.ctx.abort]);
+      let result: ExecuteResult;
+      try {
+        result = await this.step(
+          'cell.exec',
+          'cell.exec',
+          scheduled,
+          () => abortable(conn.execute(cell.source, { timeoutMs: this.ctx.cellTimeoutMs }), leaving),
+          cell.index,
+        );
+      } catch (err) {
+        // Told to stop mid-cell: the attendee closes the tab; leaving deletes the kernel and its cell.
+        if (this.ctx.stop.aborted && !this.ctx.abort.aborted) return;
+        throw err;
+      }
       this.cellsRun += 1;
       const failed = result.status !== 'ok';
       this.ctx.emit({ kind: 'rate', metric: 'cell.failed', hit: failed, t: clock.now() });
@@ -254,7 +291,12 @@ class SimulatedUser {
       }
     };
     const { conn, rest, kernelId, server } = this;
-    if (conn) await attempt('kernel websocket', async () => (await conn.close({ timeoutMs: 5000 }), 'closed'));
+    if (conn) {
+      await attempt('kernel websocket', async () => {
+        await conn.close({ timeoutMs: 5000 });
+        return 'closed';
+      });
+    }
     const keep = this.ctx.session.onEnd === 'keep';
     if (rest && kernelId && !keep) await attempt(`kernel ${kernelId}`, () => rest.deleteKernel(kernelId));
     if (server && !keep) lines.push(...(await this.ctx.target.stop(server)));

@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubClient } from '../../loadgen/clients/hub.js';
+import { readRecord } from '../../loadgen/record/reader.js';
+import type { RunSummary } from '../../loadgen/record/types.js';
+import { startTestStack, type TestStack } from '../helpers/local-stack.js';
+
+// `rehearse run` end to end against the real local stack (JupyterHub, jupyter-server, ipykernel,
+// Dask): the CLI as a child process, a local target started by the test so that "the hub is
+// empty afterwards" means the run cleaned up, not that the stack went away.
+const BIN = fileURLToPath(new URL('../../bin/rehearse.js', import.meta.url));
+const NOTEBOOK = fileURLToPath(new URL('../../scenarios/notebooks/dask-xarray-intro.ipynb', import.meta.url));
+let t: TestStack;
+let dir: string;
+
+beforeAll(async () => {
+  t = await startTestStack({ buildSeconds: 2 });
+  dir = mkdtempSync(join(tmpdir(), 'rehearse-run-'));
+});
+
+afterAll(async () => {
+  const { leftovers, marked } = await t.stop();
+  expect(leftovers).toEqual([]);
+  expect(marked).toEqual([]);
+});
+
+function scenario(name: string, body: string[]): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, [`name: ${name}`, 'seed: 3', 'target: { kind: local }', 'repo: gh/rehearse-examples/dask-intro/HEAD', ...body, ''].join('\n'));
+  return file;
+}
+
+interface Child {
+  code: Promise<number | null>;
+  stdout: () => string;
+  stderr: () => string;
+  kill: (sig: NodeJS.Signals) => void;
+}
+
+function rehearse(args: string[]): Child {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  const code = new Promise<number | null>((resolve) =>
+    child.on('exit', (c) => {
+      clearTimeout(killer);
+      resolve(c);
+    }),
+  );
+  return { code, stdout: () => out, stderr: () => err, kill: (s) => child.kill(s) };
+}
+
+const hubUsers = () => new HubClient({ hubUrl: t.stack.state.hubUrl, token: t.hubToken }).listUsers();
+
+describe('rehearse run on the local target', () => {
+  it('a 4-user burst runs the whole notebook; outcome counts are exact; the hub is empty afterwards', async () => {
+    const file = scenario('burst4', [
+      'cohorts: [{ name: class, users: 4, arrival: { kind: burst, over: 4s } }]',
+      `session: { notebook: ${NOTEBOOK}, thinkTime: { median: 500ms, p95: 1s }, duration: 50s }`,
+      'slo: ["launch.failed rate < 1%", "cell.failed rate == 0", "session.failed count == 0"]',
+    ]);
+    const runs = join(dir, 'runs');
+    const r = rehearse(['run', file, '--json', '--out', runs, '--state-dir', t.stack.stateDir]);
+    const code = await r.code;
+    expect(code, r.stderr()).toBe(0);
+    const summary = JSON.parse(r.stdout()) as RunSummary;
+    expect(summary.users).toEqual({ planned: 4, arrived: 4, late: 0, completed: 4, failed: 0 });
+    expect(summary.rates['launch.failed']).toEqual({ hits: 0, total: 4, rate: 0 });
+    expect(summary.trends['launch.ready']?.count).toBe(4);
+    for (let cell = 0; cell < 8; cell++) expect(summary.trends[`cell.exec{cell=${cell}}`]?.count).toBe(4);
+    expect(summary.verdict).toBe('pass');
+    expect(summary.partial).toBe(false);
+    expect(await hubUsers()).toEqual([]);
+    const [id] = readdirSync(runs);
+    const record = readRecord(join(runs, id as string));
+    expect(record.partial).toBe(false);
+    expect(record.events.filter((e) => e.type === 'user-end')).toHaveLength(4);
+    expect(JSON.stringify(record.meta)).not.toContain(t.hubToken);
+  }, 180_000);
+
+  it('exits 99 when a threshold cannot be met', async () => {
+    const nb = join(dir, 'one.ipynb');
+    writeFileSync(nb, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: '1+1' }] }));
+    const file = scenario('impossible', [
+      'cohorts: [{ name: one, users: 1, arrival: { kind: list, at: [0s] } }]',
+      `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 1s }`,
+      'slo: ["launch.ready p(95) < 1ms"]',
+    ]);
+    const r = rehearse(['run', file, '--out', join(dir, 'runs99'), '--state-dir', t.stack.stateDir]);
+    expect(await r.code, r.stderr()).toBe(99);
+    expect(r.stdout()).toContain('FAIL');
+    expect(await hubUsers()).toEqual([]);
+  }, 120_000);
+
+  it('Ctrl-C mid-run leaves no server or user on the hub and a readable partial record', async () => {
+    const nb = join(dir, 'slow.ipynb');
+    writeFileSync(nb, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: 'import time\ntime.sleep(300)' }] }));
+    const file = scenario('interrupted', [
+      'cohorts: [{ name: class, users: 3, arrival: { kind: list, at: [0s, 1s, 120s] } }]',
+      `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 10m }`,
+    ]);
+    const runs = join(dir, 'runs-int');
+    const r = rehearse(['run', file, '--out', runs, '--state-dir', t.stack.stateDir]);
+    // Wait (bounded) until two users hold servers, then interrupt.
+    const deadline = Date.now() + 90_000;
+    let ready = 0;
+    while (Date.now() < deadline && ready < 2) {
+      await new Promise((res) => setTimeout(res, 500));
+      ready = (await hubUsers()).filter((u) => Object.values(u.servers ?? {}).some((s) => s.ready)).length;
+    }
+    expect(ready).toBe(2);
+    await new Promise((res) => setTimeout(res, 2000)); // let the cells start
+    r.kill('SIGINT');
+    expect(await r.code, r.stderr()).toBe(1);
+    expect(await hubUsers()).toEqual([]);
+    const [id] = readdirSync(runs);
+    const record = readRecord(join(runs, id as string));
+    expect(record.partial).toBe(true);
+    expect(record.summary.status).toBe('aborted');
+    expect(record.summary.users.planned).toBe(3);
+    expect(record.summary.users.arrived).toBe(2);
+  }, 180_000);
+});
