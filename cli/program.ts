@@ -61,12 +61,6 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--state-dir <dir>', 'state folder of the local target')
     .option('--json', 'print the report as JSON')
     .action(run(async () => (await import('./commands/launch.js')).launch));
-  program
-    .command('quickstart')
-    .description('bring the local target up, walk one attendee through the quickstart scenario, take it down')
-    .option('--state-dir <dir>', 'state folder of the local target')
-    .option('--keep', 'leave the local target running afterwards')
-    .action(run(async () => (await import('./commands/quickstart.js')).quickstart));
   const stateDirHelp =
     'state folder of the local target (default: $REHEARSE_HOME/local or ~/.local/state/rehearse/local)';
   program

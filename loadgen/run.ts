@@ -1,18 +1,19 @@
 import { cpus, hostname, totalmem } from 'node:os';
+import type { LoadedScenario } from '../scenarios/load.js';
 import { type Clock, RealClock } from './clock.js';
-import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { MetricStore } from './metrics/store.js';
 import { summarizeIntervals } from './metrics/summary.js';
 import type { CodeCell } from './notebook.js';
 import { planArrivals } from './plan/arrivals.js';
+import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { RecordWriter } from './record/writer.js';
 import { startLoopDelaySampler } from './runner/loop-delay.js';
 import type { RunReporter } from './runner/progress.js';
 import { RATE_LIMIT_STOP, runPlan } from './runner/runner.js';
 import { buildSummary } from './runner/summary.js';
 import type { TargetAdapter } from './runner/targets.js';
+import type { UserContext } from './runner/user.js';
 import { checkAbort, type Threshold } from './thresholds.js';
-import type { LoadedScenario } from '../scenarios/load.js';
 
 /**
  * `rehearse run` as a library call: plan the arrivals, run them against a target, record
@@ -40,6 +41,8 @@ export interface RehearseOptions {
   cellTimeoutMs?: number;
   /** Record generator.loopDelay (real time only; off under a fake clock). */
   sampleLoopDelay?: boolean;
+  /** How users talk to their servers (default: the real REST and websocket clients). */
+  openServer?: UserContext['openServer'];
 }
 
 export interface RehearseResult {
@@ -85,9 +88,16 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     writer.event(ev);
     if (ev.type === 'cleanup' && !ev.ok) failedCleanups.push(ev);
   };
-  const stopSampler = o.sampleLoopDelay === false ? () => undefined : startLoopDelaySampler((s) => store.add(s), () => clock.now());
+  const stopSampler =
+    o.sampleLoopDelay === false
+      ? () => undefined
+      : startLoopDelaySampler(
+          (s) => store.add(s),
+          () => clock.now(),
+        );
   let status: RunStatus = 'failed';
   let outcome: Awaited<ReturnType<typeof runPlan>> | undefined;
+  let summary: RunSummary | undefined;
   try {
     outcome = await runPlan({
       plan,
@@ -104,19 +114,23 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
         protocol: o.protocol ?? 'v1',
         stepTimeoutMs: o.stepTimeoutMs ?? 120_000,
         cellTimeoutMs: o.cellTimeoutMs ?? 600_000,
+        openServer: o.openServer,
       },
       shouldStop: () => {
         const failing = checkAbort(o.thresholds, summarizeIntervals(intervals));
-        return failing.length > 0 ? `abortOnFail threshold failed: ${failing.map((f) => f.expr).join('; ')}` : undefined;
+        return failing.length > 0
+          ? `abortOnFail threshold failed: ${failing.map((f) => f.expr).join('; ')}`
+          : undefined;
       },
     });
     status = outcome.stopReason ? 'aborted' : 'completed';
   } finally {
+    // Also after an error: the record is completed (status failed) so that it stays readable.
     stopSampler();
     const endedAt = outcome?.endedAt ?? clock.now();
     event({ type: 'run-end', t: endedAt, status });
     store.close(endedAt);
-    const summary = buildSummary({
+    summary = buildSummary({
       id: writer.id,
       scenario: scenario.name,
       status,
@@ -132,7 +146,6 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     });
     writer.finish(summary, status, outcome?.stopReason);
     writer.close();
-    if (outcome) return { summary, dir: writer.dir, rateLimited: outcome.stopReason === RATE_LIMIT_STOP };
   }
-  throw new Error('unreachable');
+  return { summary, dir: writer.dir, rateLimited: outcome.stopReason === RATE_LIMIT_STOP };
 }

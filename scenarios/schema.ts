@@ -282,17 +282,46 @@ const sessionSchema = z
   .describe('what each simulated attendee does once their server is ready');
 
 /**
- * `<metric> <agg> <op> <value>`: metric dotted lower-case (`launch.ready`), agg p(N) with
- * 0 <= N <= 100 | avg | max | min | med | rate | count, op < <= > >= == !=, value a number with an
- * optional unit ms s m h %. Groups: 1 metric, 2 agg, 3 op, 4 number, 5 unit.
+ * `<metric>[{cell=N}] <agg> <op> <value>`: metric dotted lower-case (`launch.ready`), optionally
+ * one code cell (`cell.exec{cell=3}`), agg p(N) with 0 <= N <= 100 | avg | max | min | med | rate |
+ * count, op < <= > >= == !=, value a number with an optional unit ms s m h %. Groups: 1 metric,
+ * 2 agg, 3 op, 4 number, 5 unit. Only the shape: metric names, which aggregations fit which metric
+ * and units are checked by loadgen/thresholds.ts (scenarios/ does not import loadgen/).
  */
 export const SLO_PATTERN =
-  /^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)\s+(p\((?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)\)|avg|max|min|med|rate|count)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)(ms|s|m|h|%)?$/;
+  /^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)(?:\{cell=\d+\})?\s+(p\((?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)\)|avg|max|min|med|rate|count)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)(ms|s|m|h|%)?$/;
 
-const sloSchema = matching(
-  SLO_PATTERN,
-  'expected "<metric> <agg> <op> <value>", like "launch.ready p(95) < 60s" or "launch.failed rate < 1%"',
-);
+const sloMessage =
+  'expected "<metric> <agg> <op> <value>", like "launch.ready p(95) < 60s" or "launch.failed rate < 1%"';
+const sloString = matching(SLO_PATTERN, sloMessage);
+
+const sloObject = z
+  .object({
+    threshold: sloString.describe('the threshold expression, as in the string form'),
+    abortOnFail: z
+      .boolean()
+      .optional()
+      .describe('end the run early once the values so far fail it (checked periodically during the run)'),
+  })
+  .strict();
+
+/**
+ * A union reports only "Invalid input" when both forms fail on a type; name what was wrong: for a
+ * mapping, the first issue of the mapping form (say `abortOnFail: expected a boolean`).
+ */
+function sloUnionMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'invalid_union') return undefined;
+  const input = issue.input;
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const first = issue.errors[1]?.[0];
+    if (first !== undefined) return `${first.path.join('.')}: ${first.message}`;
+  }
+  return `${sloMessage}, or a mapping {threshold: <that string>, abortOnFail: true}`;
+}
+
+const sloSchema = z
+  .union([sloString, sloObject], { error: sloUnionMessage })
+  .describe('a threshold, or {threshold, abortOnFail} to stop the run early once it fails');
 
 const capacitySchema = z
   .object({

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Scenario } from '../../scenarios/schema.js';
-import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
 import type { TargetAdapter } from '../../loadgen/runner/targets.js';
+import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
+import type { Scenario } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';
 
 /**
@@ -25,19 +25,22 @@ export interface RunFlags {
 }
 
 export async function run(io: CliIO, file: string, flags: RunFlags): Promise<number> {
-  const [{ loadScenario }, { parseThresholds }, { readCodeCells }, { rehearse }, term, summaryFmt] = await Promise.all([
-    import('../../scenarios/load.js'),
-    import('../../loadgen/thresholds.js'),
-    import('../../loadgen/notebook.js'),
-    import('../../loadgen/run.js'),
-    import('../../loadgen/terminal/progress.js'),
-    import('../../loadgen/terminal/summary.js'),
-  ]);
+  const [{ loadScenario }, { parseThresholds }, { readCodeCells }, { rehearse }, term, summaryFmt] =
+    await Promise.all([
+      import('../../scenarios/load.js'),
+      import('../../loadgen/thresholds.js'),
+      import('../../loadgen/notebook.js'),
+      import('../../loadgen/run.js'),
+      import('../../loadgen/terminal/progress.js'),
+      import('../../loadgen/terminal/summary.js'),
+    ]);
   const loaded = await loadScenario(file);
   const { scenario } = loaded;
   const parsed = parseThresholds(scenario.slo);
   if (parsed.errors.length > 0) {
-    const lines = parsed.errors.map((e) => `${loaded.sourcePath}: slo[${e.index}] "${e.expr}" column ${e.column}: ${e.message}`);
+    const lines = parsed.errors.map(
+      (e) => `${loaded.sourcePath}: slo[${e.index}] "${e.expr}" column ${e.column}: ${e.message}`,
+    );
     throw new InputError('SLO_INVALID', `invalid thresholds:\n${lines.join('\n')}`, {
       hint: 'Thresholds read "<metric> <agg> <op> <value>", e.g. "launch.ready p(95) < 60s" or "launch.failed rate < 1%".',
     });
@@ -51,7 +54,9 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   }
   const cells = readCodeCells(loaded.notebookPath);
   const { packageRoot } = await import('../../provision/local/paths.js');
-  const toolVersion = (JSON.parse(readFileSync(resolve(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const toolVersion = (
+    JSON.parse(readFileSync(resolve(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+  ).version;
 
   const target = await openTarget(io, scenario, flags);
   const stopCtl = new AbortController();
@@ -60,7 +65,9 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   const onSignal = (sig: NodeJS.Signals) => {
     signals += 1;
     if (signals === 1) {
-      io.stderr.write(`\n${sig}: no new arrivals; users are leaving and cleaning up (again to abort at once)\n`);
+      io.stderr.write(
+        `\n${sig}: no new arrivals; users are leaving and cleaning up (again to abort at once)\n`,
+      );
       stopCtl.abort(new Error(`interrupted (${sig})`));
     } else {
       io.stderr.write(`\n${sig} again: aborting; cleaning up what can be in a few seconds\n`);
@@ -97,9 +104,13 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     else io.stdout.write(summaryFmt.formatSummary(summary, { color: term.colorEnabled(io.stdout, io.env) }));
     io.stderr.write(`run record: ${result.dir}\n  rehearse summary ${result.dir}\n`);
     if (result.rateLimited) {
-      throw new TargetError('BINDER_RATE_LIMIT', 'BinderHub rate-limited the rehearsal (429 "Rate limit exceeded")', {
-        hint: 'Set `c.RateLimiter.limit = 0` on the hub under test, use build tokens, or spread the load over workers (--workers).',
-      });
+      throw new TargetError(
+        'BINDER_RATE_LIMIT',
+        'BinderHub rate-limited the rehearsal (429 "Rate limit exceeded")',
+        {
+          hint: 'Set `c.RateLimiter.limit = 0` on the hub under test, use build tokens, or spread the load over workers (--workers).',
+        },
+      );
     }
     if (summary.verdict === 'fail') return ExitCode.thresholdsFailed;
     if (signals > 0) return ExitCode.runtime;
@@ -131,10 +142,18 @@ async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promi
       activeServerLimit: t.activeServerLimit,
       launchQuota: t.launchQuota,
     };
-    const started = st.running ? null : await stack.up({ stateDir: flags.stateDir, env: io.env, ...settings, log: (l) => io.stderr.write(`${l}\n`) });
+    const started = st.running
+      ? null
+      : await stack.up({
+          stateDir: flags.stateDir,
+          env: io.env,
+          ...settings,
+          log: (l) => io.stderr.write(`${l}\n`),
+        });
     const state = started?.state ?? st.state;
     if (!state) throw new RehearseError('LOCAL_STACK_START', 'the local target did not start');
-    if (!started) io.stderr.write(`using the running local target (${state.binderUrl}); its own settings apply\n`);
+    if (!started)
+      io.stderr.write(`using the running local target (${state.binderUrl}); its own settings apply\n`);
     const adapter = new BinderTarget({
       binderUrl: state.binderUrl,
       hubUrl: state.hubUrl,
@@ -149,7 +168,11 @@ async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promi
       close: async () => {
         if (!started) return;
         const res = await stack.down({ stateDir: started.stateDir });
-        io.stderr.write(res.leftovers.length === 0 ? 'local target down.\n' : `processes survived: kill -9 ${res.leftovers.join(' ')}\n`);
+        io.stderr.write(
+          res.leftovers.length === 0
+            ? 'local target down.\n'
+            : `processes survived: kill -9 ${res.leftovers.join(' ')}\n`,
+        );
       },
     };
   }
@@ -162,13 +185,26 @@ async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promi
   await preflight(t.kind === 'binderhub' ? `${withSlash(t.url)}versions` : `${withSlash(t.url)}hub/api/`);
   if (t.kind === 'binderhub') {
     return {
-      adapter: new BinderTarget({ binderUrl: withSlash(t.url), hubUrl: t.hubUrl && withSlash(t.hubUrl), spec: scenario.repo, hubToken: token, tokenEnv: t.tokenEnv, launchTimeoutMs }),
+      adapter: new BinderTarget({
+        binderUrl: withSlash(t.url),
+        hubUrl: t.hubUrl && withSlash(t.hubUrl),
+        spec: scenario.repo,
+        hubToken: token,
+        tokenEnv: t.tokenEnv,
+        launchTimeoutMs,
+      }),
       close: async () => undefined,
     };
   }
   const runTag = Math.random().toString(36).slice(2, 6);
   return {
-    adapter: new JupyterHubTarget({ hubUrl: withSlash(t.url), token: token as string, tokenEnv: t.tokenEnv, runTag, launchTimeoutMs }),
+    adapter: new JupyterHubTarget({
+      hubUrl: withSlash(t.url),
+      token: token as string,
+      tokenEnv: t.tokenEnv,
+      runTag,
+      launchTimeoutMs,
+    }),
     close: async () => undefined,
   };
 }
@@ -181,9 +217,13 @@ async function preflight(url: string): Promise<void> {
     const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
     await res.body?.cancel();
   } catch (err) {
-    throw new TargetError('TARGET_UNREACHABLE', `cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}`, {
-      hint: 'Check the URL in the scenario, your network or VPN, and that the hub is up.',
-      cause: err,
-    });
+    throw new TargetError(
+      'TARGET_UNREACHABLE',
+      `cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}`,
+      {
+        hint: 'Check the URL in the scenario, your network or VPN, and that the hub is up.',
+        cause: err,
+      },
+    );
   }
 }

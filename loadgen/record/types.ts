@@ -47,7 +47,15 @@ export type StepName = 'launch' | 'kernel.start' | 'ws.connect' | 'cell.exec' | 
 
 export type RunEvent =
   | { type: 'run-start'; t: number; plannedUsers: number }
-  | { type: 'arrival'; t: number; user: string; cohort: string; scheduled: number; lag: number; late: boolean }
+  | {
+      type: 'arrival';
+      t: number;
+      user: string;
+      cohort: string;
+      scheduled: number;
+      lag: number;
+      late: boolean;
+    }
   | {
       type: 'step';
       t: number;
@@ -97,6 +105,11 @@ export interface TrendSummary {
   p90: number;
   p95: number;
   p99: number;
+  /**
+   * Further percentiles, keyed by String(N) ("99.9"): those the run's thresholds name (`p(99.9)`),
+   * which the four above do not cover. Absent when none was asked for.
+   */
+  percentiles?: Record<string, number>;
 }
 
 export interface ThresholdResult {

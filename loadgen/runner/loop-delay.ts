@@ -5,7 +5,11 @@ import type { Sample } from '../metrics/names.js';
  * loop was busy; each lateness is a `generator.loopDelay` sample. A saturated generator shows here
  * (and in generator.lag) before it shows as slow hub latencies.
  */
-export function startLoopDelaySampler(emit: (s: Sample) => void, now: () => number, everyMs = 100): () => void {
+export function startLoopDelaySampler(
+  emit: (s: Sample) => void,
+  now: () => number,
+  everyMs = 100,
+): () => void {
   let expected = now() + everyMs;
   const timer = setInterval(() => {
     const t = now();

@@ -3,7 +3,7 @@ import type { MetricStore } from '../metrics/store.js';
 import type { ArrivalPlan } from '../plan/arrivals.js';
 import type { RunEvent } from '../record/types.js';
 import type { ProgressSnapshot, RunReporter } from './progress.js';
-import { type UserContext, type UserResult, type UserState, runUser } from './user.js';
+import { runUser, type UserContext, type UserResult, type UserState } from './user.js';
 
 /**
  * Executes an arrival plan (open model): every planned user is started at its scheduled time,
@@ -50,7 +50,9 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
     o.reporter?.onMessage?.(`stopping: ${reason}`);
     stopCtl.abort(new Error(reason));
   };
-  o.stop.addEventListener('abort', () => stopWith(String((o.stop.reason as Error)?.message ?? 'stopped')), { once: true });
+  o.stop.addEventListener('abort', () => stopWith(String((o.stop.reason as Error)?.message ?? 'stopped')), {
+    once: true,
+  });
 
   const counts = { arrived: 0, launching: 0, ready: 0, inCells: 0, completed: 0, failed: 0, late: 0 };
   const onState = (_user: string, from: UserState, to: UserState) => {

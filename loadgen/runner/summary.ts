@@ -22,10 +22,16 @@ export function buildSummary(o: {
   const thresholds = evaluateThresholds([...o.thresholds], metrics);
   const started = o.results.filter((r) => r.outcome !== 'not-started');
   const leftovers = o.events.flatMap((ev) =>
-    ev.type === 'cleanup' && !ev.ok ? [{ what: ev.what, command: ev.command ?? `check ${ev.what} by hand: ${ev.detail}` }] : [],
+    ev.type === 'cleanup' && !ev.ok
+      ? [{ what: ev.what, command: ev.command ?? `check ${ev.what} by hand: ${ev.detail}` }]
+      : [],
   );
   for (const r of o.results) {
-    if (r.kept && r.server) leftovers.push({ what: `${r.id}: server ${r.server.serverUrl} (kept: onEnd keep)`, command: 'stop it from the hub admin page, or let the culler remove it' });
+    if (r.kept && r.server)
+      leftovers.push({
+        what: `${r.id}: server ${r.server.serverUrl} (kept: onEnd keep)`,
+        command: 'stop it from the hub admin page, or let the culler remove it',
+      });
   }
   return {
     id: o.id,

@@ -73,7 +73,11 @@ export class BinderTarget implements TargetAdapter {
     return { kind: this.o.kind ?? 'binderhub', binderUrl, hubUrl, tokenEnv, local };
   }
 
-  async launch(_user: string, t0: number, opts: { signal: AbortSignal; now: () => number }): Promise<LaunchResult> {
+  async launch(
+    _user: string,
+    t0: number,
+    opts: { signal: AbortSignal; now: () => number },
+  ): Promise<LaunchResult> {
     try {
       const r = await launchBinder({
         binderUrl: this.o.binderUrl,
@@ -103,9 +107,18 @@ export class BinderTarget implements TargetAdapter {
   async stop(server: LaunchResult): Promise<CleanupLine[]> {
     const hubUrl = this.o.hubUrl ?? hubUrlFromServerUrl(server.serverUrl);
     if (this.o.hubToken && hubUrl && server.hubUser) {
-      return stopViaHub(new HubClient({ hubUrl, token: this.o.hubToken, requestTimeoutMs: 15_000 }), server.hubUser, hubUrl, this.o.tokenEnv);
+      return stopViaHub(
+        new HubClient({ hubUrl, token: this.o.hubToken, requestTimeoutMs: 15_000 }),
+        server.hubUser,
+        hubUrl,
+        this.o.tokenEnv,
+      );
     }
-    const rest = new JupyterServerClient({ serverUrl: server.serverUrl, token: server.token, requestTimeoutMs: 15_000 });
+    const rest = new JupyterServerClient({
+      serverUrl: server.serverUrl,
+      token: server.token,
+      requestTimeoutMs: 15_000,
+    });
     try {
       await rest.shutdownServer();
       return [{ what: `server ${server.serverUrl}`, ok: true, detail: 'POST api/shutdown' }];
@@ -127,7 +140,13 @@ export class JupyterHubTarget implements TargetAdapter {
   private readonly hub: HubClient;
 
   constructor(
-    private readonly o: { hubUrl: string; token: string; tokenEnv: string; runTag: string; launchTimeoutMs: number },
+    private readonly o: {
+      hubUrl: string;
+      token: string;
+      tokenEnv: string;
+      runTag: string;
+      launchTimeoutMs: number;
+    },
   ) {
     this.hub = new HubClient({ hubUrl: o.hubUrl, token: o.token, requestTimeoutMs: 30_000 });
   }
@@ -136,7 +155,11 @@ export class JupyterHubTarget implements TargetAdapter {
     return { kind: 'jupyterhub', hubUrl: this.o.hubUrl, tokenEnv: this.o.tokenEnv };
   }
 
-  async launch(user: string, t0: number, opts: { signal: AbortSignal; now: () => number }): Promise<LaunchResult> {
+  async launch(
+    user: string,
+    t0: number,
+    opts: { signal: AbortSignal; now: () => number },
+  ): Promise<LaunchResult> {
     const name = `rehearse-${this.o.runTag}-${user}`.toLowerCase();
     const deadline = t0 + this.o.launchTimeoutMs;
     let firstAttempt: 'ok' | FailureReason = 'ok';
@@ -169,7 +192,9 @@ export class JupyterHubTarget implements TargetAdapter {
         },
       });
       const readyAt = opts.now();
-      const token = (await this.hub.createToken(name, { note: 'rehearse simulated user', expiresIn: 24 * 3600 })).token;
+      const token = (
+        await this.hub.createToken(name, { note: 'rehearse simulated user', expiresIn: 24 * 3600 })
+      ).token;
       const phases = [
         { phase: 'launching' as const, t: requestedAt },
         { phase: 'ready' as const, t: readyAt },
@@ -193,19 +218,32 @@ export class JupyterHubTarget implements TargetAdapter {
   }
 }
 
-async function stopViaHub(hub: HubClient, user: string, hubUrl: string, tokenEnv?: string): Promise<CleanupLine[]> {
+async function stopViaHub(
+  hub: HubClient,
+  user: string,
+  hubUrl: string,
+  tokenEnv?: string,
+): Promise<CleanupLine[]> {
   const command = `curl -X DELETE -H "Authorization: token $${tokenEnv ?? 'HUB_TOKEN'}" ${hubUrl}hub/api/users/${encodeURIComponent(user)}`;
   const lines: CleanupLine[] = [];
   try {
     const stop = await hub.stopServer(user);
-    lines.push({ what: `server of ${user}`, ok: true, detail: `stop answered ${stop.status}; ${await hub.waitForStopped(user, STOP_TIMEOUT_MS)}` });
+    lines.push({
+      what: `server of ${user}`,
+      ok: true,
+      detail: `stop answered ${stop.status}; ${await hub.waitForStopped(user, STOP_TIMEOUT_MS)}`,
+    });
   } catch (err) {
     if (!(err instanceof HubApiError && err.reason === 'not-found')) {
       lines.push({ what: `server of ${user}`, ok: false, detail: (err as Error).message, command });
     }
   }
   try {
-    lines.push({ what: `hub user ${user}`, ok: true, detail: await hub.deleteUser(user, { timeoutMs: STOP_TIMEOUT_MS }) });
+    lines.push({
+      what: `hub user ${user}`,
+      ok: true,
+      detail: await hub.deleteUser(user, { timeoutMs: STOP_TIMEOUT_MS }),
+    });
   } catch (err) {
     lines.push({ what: `hub user ${user}`, ok: false, detail: (err as Error).message, command });
   }

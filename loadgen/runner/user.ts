@@ -1,12 +1,12 @@
+import { abortable } from '../abortable.js';
 import { type ExecuteResult, KernelConnection } from '../clients/kernel.js';
 import { JupyterServerClient } from '../clients/kernel-rest.js';
 import type { Clock } from '../clock.js';
 import { type FailureReason, LATE_ARRIVAL_MS, type Sample, type TrendMetric } from '../metrics/names.js';
 import type { CodeCell } from '../notebook.js';
-import { thinkTimeMs } from '../plan/arrivals.js';
 import type { Arrival } from '../plan/arrivals.js';
+import { thinkTimeMs } from '../plan/arrivals.js';
 import type { RunEvent, StepName } from '../record/types.js';
-import { abortable } from '../abortable.js';
 import { failureReason } from './attribution.js';
 import { LaunchFailure, type LaunchResult, type TargetAdapter } from './targets.js';
 
@@ -58,13 +58,26 @@ export interface KernelSession {
   close(opts: { timeoutMs: number }): Promise<void>;
 }
 
-export function realServerApi(server: LaunchResult, o: { protocol: 'v1' | 'legacy'; timeoutMs: number }): ServerApi {
-  const rest = new JupyterServerClient({ serverUrl: server.serverUrl, token: server.token, requestTimeoutMs: o.timeoutMs });
+export function realServerApi(
+  server: LaunchResult,
+  o: { protocol: 'v1' | 'legacy'; timeoutMs: number },
+): ServerApi {
+  const rest = new JupyterServerClient({
+    serverUrl: server.serverUrl,
+    token: server.token,
+    requestTimeoutMs: o.timeoutMs,
+  });
   return {
     startKernel: () => rest.startKernel(),
     deleteKernel: (id) => rest.deleteKernel(id),
     connect: (kernelId) =>
-      KernelConnection.open({ serverUrl: server.serverUrl, token: server.token, kernelId, protocol: o.protocol, openTimeoutMs: o.timeoutMs }),
+      KernelConnection.open({
+        serverUrl: server.serverUrl,
+        token: server.token,
+        kernelId,
+        protocol: o.protocol,
+        openTimeoutMs: o.timeoutMs,
+      }),
   };
 }
 
@@ -112,7 +125,13 @@ class SimulatedUser {
   }
 
   private trend(metric: TrendMetric, value: number, cell?: number): void {
-    this.ctx.emit({ kind: 'trend', metric, value, t: this.ctx.clock.now(), tags: cell === undefined ? undefined : { cell } });
+    this.ctx.emit({
+      kind: 'trend',
+      metric,
+      value,
+      t: this.ctx.clock.now(),
+      tags: cell === undefined ? undefined : { cell },
+    });
   }
 
   /** Wait for a step's scheduled start; record how late the generator began it. */
@@ -124,7 +143,13 @@ class SimulatedUser {
   }
 
   /** One step: scheduled start → done; emits the trend (from the scheduled start) and a step event. */
-  private async step<T>(name: StepName, metric: TrendMetric | null, scheduled: number, fn: () => Promise<T>, cell?: number): Promise<T> {
+  private async step<T>(
+    name: StepName,
+    metric: TrendMetric | null,
+    scheduled: number,
+    fn: () => Promise<T>,
+    cell?: number,
+  ): Promise<T> {
     await this.begin(scheduled, this.ctx.abort);
     let ok = false;
     try {
@@ -134,7 +159,16 @@ class SimulatedUser {
     } finally {
       const duration = this.ctx.clock.now() - scheduled;
       if (metric && ok) this.trend(metric, duration, cell);
-      this.ctx.event({ type: 'step', t: this.ctx.clock.now(), user: this.a.id, step: name, scheduled, duration, ok, cell });
+      this.ctx.event({
+        type: 'step',
+        t: this.ctx.clock.now(),
+        user: this.a.id,
+        step: name,
+        scheduled,
+        duration,
+        ok,
+        cell,
+      });
     }
   }
 
@@ -150,14 +184,28 @@ class SimulatedUser {
     const late = lag > LATE_ARRIVAL_MS;
     this.trend('generator.lag', lag);
     this.ctx.emit({ kind: 'rate', metric: 'arrival.late', hit: late, t: clock.now() });
-    this.ctx.event({ type: 'arrival', t: clock.now(), user: this.a.id, cohort: this.a.cohort, scheduled: this.a.t, lag, late });
+    this.ctx.event({
+      type: 'arrival',
+      t: clock.now(),
+      user: this.a.id,
+      cohort: this.a.cohort,
+      scheduled: this.a.t,
+      lag,
+      late,
+    });
 
     let failure: { reason: FailureReason; message: string } | undefined;
     try {
       await this.launch();
       await this.session();
     } catch (err) {
-      failure = err instanceof LaunchFailure ? { reason: err.reason, message: err.message } : { reason: this.ctx.abort.aborted ? 'aborted' : failureReason(err), message: (err as Error).message };
+      failure =
+        err instanceof LaunchFailure
+          ? { reason: err.reason, message: err.message }
+          : {
+              reason: this.ctx.abort.aborted ? 'aborted' : failureReason(err),
+              message: (err as Error).message,
+            };
     }
     await this.leave();
     const outcome = failure ? 'failed' : 'completed';
@@ -196,16 +244,29 @@ class SimulatedUser {
     try {
       // Launches are not cut by a soft stop: BinderHub would finish them anyway, and only a
       // finished launch tells us which server to remove.
-      this.server = await this.ctx.target.launch(this.a.id, t0, { signal: this.ctx.abort, now: () => clock.now() });
+      this.server = await this.ctx.target.launch(this.a.id, t0, {
+        signal: this.ctx.abort,
+        now: () => clock.now(),
+      });
     } catch (err) {
-      const f = err instanceof LaunchFailure ? err : new LaunchFailure(err, failureReason(err), failureReason(err));
+      const f =
+        err instanceof LaunchFailure ? err : new LaunchFailure(err, failureReason(err), failureReason(err));
       this.firstAttempt = f.firstAttempt;
       const t = clock.now();
       this.ctx.emit({ kind: 'rate', metric: 'launch.failed', hit: true, t });
       this.ctx.emit({ kind: 'rate', metric: 'launch.failed.first', hit: true, t });
       this.ctx.emit({ kind: 'failure', reason: f.firstAttempt, attempt: 'first', t });
       this.ctx.emit({ kind: 'failure', reason: f.reason, attempt: 'final', t });
-      this.ctx.event({ type: 'step', t, user: this.a.id, step: 'launch', scheduled: t0, duration: t - t0, ok: false, detail: f.message });
+      this.ctx.event({
+        type: 'step',
+        t,
+        user: this.a.id,
+        step: 'launch',
+        scheduled: t0,
+        duration: t - t0,
+        ok: false,
+        detail: f.message,
+      });
       throw f;
     }
     const s = this.server;
@@ -215,8 +276,18 @@ class SimulatedUser {
     for (const [metric, value] of Object.entries(s.subPhases)) this.trend(metric as TrendMetric, value);
     this.ctx.emit({ kind: 'rate', metric: 'launch.failed', hit: false, t });
     this.ctx.emit({ kind: 'rate', metric: 'launch.failed.first', hit: s.firstAttempt !== 'ok', t });
-    if (s.firstAttempt !== 'ok') this.ctx.emit({ kind: 'failure', reason: s.firstAttempt, attempt: 'first', t });
-    this.ctx.event({ type: 'step', t, user: this.a.id, step: 'launch', scheduled: t0, duration: s.readyAt - t0, ok: true, detail: s.hubUser });
+    if (s.firstAttempt !== 'ok')
+      this.ctx.emit({ kind: 'failure', reason: s.firstAttempt, attempt: 'first', t });
+    this.ctx.event({
+      type: 'step',
+      t,
+      user: this.a.id,
+      step: 'launch',
+      scheduled: t0,
+      duration: s.readyAt - t0,
+      ok: true,
+      detail: s.hubUser,
+    });
   }
 
   private async session(): Promise<void> {
@@ -225,7 +296,10 @@ class SimulatedUser {
     if (this.ctx.stop.aborted) return;
     const sessionEnd = s.readyAt + this.ctx.session.duration;
     this.to('starting-kernel');
-    const rest = (this.ctx.openServer ?? realServerApi)(s, { protocol: this.ctx.protocol, timeoutMs: this.ctx.stepTimeoutMs });
+    const rest = (this.ctx.openServer ?? realServerApi)(s, {
+      protocol: this.ctx.protocol,
+      timeoutMs: this.ctx.stepTimeoutMs,
+    });
     this.rest = rest;
     const kernel = await this.step('kernel.start', 'kernel.start', clock.now(), () => rest.startKernel());
     this.kernelId = kernel.id;
@@ -259,7 +333,10 @@ class SimulatedUser {
       this.ctx.emit({ kind: 'rate', metric: 'cell.failed', hit: failed, t: clock.now() });
       if (failed) {
         const e = result.error;
-        throw Object.assign(new Error(`cell ${cell.index}: ${e ? `${e.ename}: ${e.evalue}` : result.status}`), { code: 'CELL_ERROR' });
+        throw Object.assign(
+          new Error(`cell ${cell.index}: ${e ? `${e.ename}: ${e.evalue}` : result.status}`),
+          { code: 'CELL_ERROR' },
+        );
       }
       prevEnd = clock.now();
     }

@@ -30,7 +30,17 @@ afterAll(async () => {
 
 function scenario(name: string, body: string[]): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, [`name: ${name}`, 'seed: 3', 'target: { kind: local }', 'repo: gh/rehearse-examples/dask-intro/HEAD', ...body, ''].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'seed: 3',
+      'target: { kind: local }',
+      'repo: gh/rehearse-examples/dask-intro/HEAD',
+      ...body,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -91,7 +101,15 @@ describe('rehearse run on the local target', () => {
 
   it('exits 99 when a threshold cannot be met', async () => {
     const nb = join(dir, 'one.ipynb');
-    writeFileSync(nb, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: '1+1' }] }));
+    writeFileSync(
+      nb,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [{ cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: '1+1' }],
+      }),
+    );
     const file = scenario('impossible', [
       'cohorts: [{ name: one, users: 1, arrival: { kind: list, at: [0s] } }]',
       `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 1s }`,
@@ -105,7 +123,23 @@ describe('rehearse run on the local target', () => {
 
   it('Ctrl-C mid-run leaves no server or user on the hub and a readable partial record', async () => {
     const nb = join(dir, 'slow.ipynb');
-    writeFileSync(nb, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: 'import time\ntime.sleep(300)' }] }));
+    writeFileSync(
+      nb,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [
+          {
+            cell_type: 'code',
+            metadata: {},
+            outputs: [],
+            execution_count: null,
+            source: 'import time\ntime.sleep(300)',
+          },
+        ],
+      }),
+    );
     const file = scenario('interrupted', [
       'cohorts: [{ name: class, users: 3, arrival: { kind: list, at: [0s, 1s, 120s] } }]',
       `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 10m }`,

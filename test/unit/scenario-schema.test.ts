@@ -151,6 +151,8 @@ function deepFreeze<T extends object>(value: T): T {
 
 const DURATION = 'expected a duration string like 500ms, 30s, 5m, 1h or 1m30s (a bare number has no unit)';
 const NAME = "expected 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit";
+const SLO =
+  'expected "<metric> <agg> <op> <value>", like "launch.ready p(95) < 60s" or "launch.failed rate < 1%"';
 
 describe('parseScenario: a bad value is reported at its path and line', () => {
   // [line to replace (its start), replacement, issue path, message, text of the bad value]
@@ -226,13 +228,7 @@ describe('parseScenario: a bad value is reported at its path and line', () => {
     ['median:', 'median: 5 s', 'session.thinkTime.median', DURATION, '5 s'],
     ['duration:', 'duration: 0s', 'session.duration', 'must be longer than 0s', '0s'],
     ['onEnd:', 'onEnd: pause', 'session.onEnd', 'expected stop or keep', 'pause'],
-    [
-      '- launch.ready',
-      '- launch.ready p95 < 60s',
-      'slo[0]',
-      'expected "<metric> <agg> <op> <value>", like "launch.ready p(95) < 60s" or "launch.failed rate < 1%"',
-      'launch.ready p95',
-    ],
+    ['- launch.ready', '- launch.ready p95 < 60s', 'slo[0]', SLO, 'launch.ready p95'],
     [
       'memory:',
       'memory: 8GB',
@@ -583,6 +579,7 @@ describe('SLO_PATTERN', () => {
     'launch.ready p(100) != 0',
     'users.active count >= 75',
     'launch.ready med == 1.5h',
+    'cell.exec{cell=3} p(95) < 30s',
   ])('accepts %j', (slo) => {
     expect(SLO_PATTERN.test(slo)).toBe(true);
   });
@@ -595,8 +592,69 @@ describe('SLO_PATTERN', () => {
     'Launch.Ready avg < 1s',
     'launch.ready avg',
     ' launch.ready avg < 1s',
+    'cell.exec{cell=} p(95) < 30s',
+    'cell.exec {cell=3} p(95) < 30s',
   ])('rejects %j', (slo) => {
     expect(SLO_PATTERN.test(slo)).toBe(false);
+  });
+});
+
+describe('slo: a string or {threshold, abortOnFail}', () => {
+  const withSlo = (...items: string[]) =>
+    BASE.replace('slo:\n  - launch.ready p(95) < 60s\n', `slo:\n${items.map((i) => `  - ${i}\n`).join('')}`);
+
+  it('keeps both forms as written, in order', () => {
+    const text = withSlo(
+      'launch.ready p(95) < 60s',
+      '{ threshold: launch.failed rate < 1%, abortOnFail: true }',
+      // In a flow mapping, a threshold with a {cell=N} tag must be quoted (YAML braces).
+      "{ threshold: 'cell.exec{cell=2} max < 5m' }",
+      'cell.exec{cell=3} p(95) < 30s',
+    );
+    expect(parseScenario(text, 'test.yaml').slo).toEqual([
+      'launch.ready p(95) < 60s',
+      { threshold: 'launch.failed rate < 1%', abortOnFail: true },
+      { threshold: 'cell.exec{cell=2} max < 5m' },
+      'cell.exec{cell=3} p(95) < 30s',
+    ]);
+  });
+
+  const EITHER = `${SLO}, or a mapping {threshold: <that string>, abortOnFail: true}`;
+  const cases: [string, string, string, string][] = [
+    [
+      '{ threshold: launch.ready p(95) < 60s, abortOnFail: yes }',
+      'slo[0]',
+      'abortOnFail: expected a boolean, got a string',
+      '{',
+    ],
+    ['{ abortOnFail: true }', 'slo[0]', 'threshold: is required', '{'],
+    ['{ threshold: launch.ready p95 < 60s }', 'slo[0].threshold', SLO, 'launch.ready p95'],
+    ['{ threshold: launch.ready p(95) < 60s, abort: true }', 'slo[0].abort', 'unknown key "abort"', 'abort:'],
+    ['42', 'slo[0]', EITHER, '42'],
+    ['[launch.ready p(95) < 60s]', 'slo[0]', EITHER, '['],
+  ];
+  it.each(cases)('%s → %s: %s', (item, issuePath, message, at) => {
+    const text = withSlo(item);
+    expect(issuesOf(text)).toEqual([
+      { path: issuePath, ...positionOf(text, at, text.indexOf('slo:')), message },
+    ]);
+  });
+
+  it('is an anyOf of the pattern string and a strict mapping in the JSON Schema', () => {
+    const schema = scenarioJsonSchema() as {
+      properties: { slo: { items: { anyOf: Record<string, unknown>[] } } };
+    };
+    const [text, mapping] = schema.properties.slo.items.anyOf;
+    expect(text).toEqual({ type: 'string', pattern: SLO_PATTERN.source });
+    expect(mapping).toMatchObject({
+      type: 'object',
+      required: ['threshold'],
+      additionalProperties: false,
+      properties: {
+        threshold: { type: 'string', pattern: SLO_PATTERN.source },
+        abortOnFail: { type: 'boolean' },
+      },
+    });
   });
 });
 

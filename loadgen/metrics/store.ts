@@ -1,0 +1,134 @@
+/**
+ * The metric sink of a run: samples in, one IntervalRecord per closed interval out, plus running
+ * totals for live progress and abortOnFail checks.
+ *
+ * Intervals are [k·intervalMs, (k+1)·intervalMs) of the run's clock (ms since start), so records
+ * of shards or runs with the same intervalMs line up by start. Only the last one, closed by
+ * `close(t)` in the middle of an interval, is shorter: it ends at t.
+ *
+ * Late samples. An interval is open until `flushUntil(t)` passes its end; its record is then
+ * written and never changes. A sample whose t falls in an already-closed interval (a step that
+ * finished just after a flush but carries an earlier timestamp) goes into the oldest open interval,
+ * the one starting where the closed ones end: it is counted, a little later than it happened,
+ * rather than lost or written twice. Samples with t < 0 count in the first interval.
+ */
+import type { IntervalRecord } from '../record/types.js';
+import { recordMs } from './hdr.js';
+import { type Sample, type TrendMetric, trendKey } from './names.js';
+import { type MetricsSummary, MetricTotals } from './summary.js';
+
+export interface MetricStoreOptions {
+  /** Interval length in ms (the run record's intervalMs, 10 s). */
+  intervalMs: number;
+  /** Called with each non-empty interval as it closes, in order of start. */
+  onInterval?: (rec: IntervalRecord) => void;
+}
+
+/** Add one sample to totals: a trend tagged with a cell goes to its per-cell key AND the metric. */
+function addSample(totals: MetricTotals, s: Sample): void {
+  switch (s.kind) {
+    case 'trend':
+      recordMs(totals.histogram(s.metric), s.value);
+      if (s.tags?.cell !== undefined) recordMs(totals.histogram(trendKey(s.metric, s.tags)), s.value);
+      return;
+    case 'rate':
+      totals.addRate(s.metric, s.hit ? 1 : 0, 1);
+      return;
+    case 'failure':
+      totals.addFailures(s.reason, s.attempt === 'first' ? 1 : 0, s.attempt === 'final' ? 1 : 0);
+      return;
+  }
+}
+
+export class MetricStore {
+  private readonly intervalMs: number;
+  private readonly onInterval: ((rec: IntervalRecord) => void) | undefined;
+  /** Open intervals by start; created on their first sample. */
+  private readonly open = new Map<number, MetricTotals>();
+  /** Every interval ending at or before this is closed (a multiple of intervalMs). */
+  private closedUntil = 0;
+  private closed = false;
+  /** The whole run so far, for cumulativeP and snapshot. */
+  private readonly run = new MetricTotals();
+  /**
+   * Samples added after close(): not recorded (the records are written). Non-zero means some
+   * producer (a sampler timer, a user still winding down) outlived the run.
+   */
+  samplesAfterClose = 0;
+
+  constructor(opts: MetricStoreOptions) {
+    if (!(Number.isInteger(opts.intervalMs) && opts.intervalMs > 0)) {
+      throw new RangeError(`MetricStore: intervalMs must be a positive integer, got ${opts.intervalMs}`);
+    }
+    this.intervalMs = opts.intervalMs;
+    this.onInterval = opts.onInterval;
+  }
+
+  add(s: Sample): void {
+    if (this.closed) {
+      this.samplesAfterClose += 1;
+      return;
+    }
+    const aligned = Math.floor(Math.max(0, s.t) / this.intervalMs) * this.intervalMs;
+    const start = Math.max(this.closedUntil, aligned);
+    let totals = this.open.get(start);
+    if (totals === undefined) {
+      totals = new MetricTotals();
+      this.open.set(start, totals);
+    }
+    addSample(totals, s);
+    addSample(this.run, s);
+  }
+
+  /** Close every interval whose end is <= t, emitting the non-empty ones in order of start. */
+  flushUntil(t: number): void {
+    if (this.closed) return;
+    const boundary = Math.floor(t / this.intervalMs) * this.intervalMs;
+    if (boundary <= this.closedUntil) return;
+    for (const start of this.openStarts()) {
+      if (start + this.intervalMs > boundary) break;
+      this.emit(start, start + this.intervalMs);
+    }
+    this.closedUntil = boundary;
+  }
+
+  /**
+   * Close everything at the end of the run (t): the complete intervals, then the partial one
+   * containing t (its record ends at t), and any interval of samples stamped after t. Idempotent.
+   */
+  close(t: number): void {
+    if (this.closed) return;
+    this.flushUntil(t);
+    for (const start of this.openStarts()) {
+      const end = start < t && t < start + this.intervalMs ? t : start + this.intervalMs;
+      this.emit(start, end);
+    }
+    this.closed = true;
+  }
+
+  /** Percentile p (0..100) of a trend over the whole run so far, in ms; null before any sample. */
+  cumulativeP(metric: TrendMetric, p: number): number | null {
+    const h = this.run.trends.get(metric);
+    if (h === undefined || h.totalCount === 0) return null;
+    return h.getValueAtPercentile(p) / 1000;
+  }
+
+  /**
+   * The metrics of the whole run so far, open intervals included: what checkAbort needs, without
+   * decoding every closed interval again. `percentiles` as in summarizeIntervals.
+   */
+  snapshot(percentiles: readonly number[] = []): MetricsSummary {
+    return this.run.summarize(percentiles);
+  }
+
+  private openStarts(): number[] {
+    return [...this.open.keys()].sort((a, b) => a - b);
+  }
+
+  private emit(start: number, end: number): void {
+    const totals = this.open.get(start);
+    if (totals === undefined) return;
+    this.open.delete(start);
+    if (!totals.isEmpty()) this.onInterval?.(totals.toRecord(start, end));
+  }
+}
