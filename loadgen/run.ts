@@ -2,7 +2,6 @@ import { cpus, hostname, totalmem } from 'node:os';
 import type { LoadedScenario } from '../scenarios/load.js';
 import { type Clock, RealClock } from './clock.js';
 import { MetricStore } from './metrics/store.js';
-import { summarizeIntervals } from './metrics/summary.js';
 import type { CodeCell } from './notebook.js';
 import { planArrivals } from './plan/arrivals.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from './record/types.js';
@@ -13,7 +12,7 @@ import { RATE_LIMIT_STOP, runPlan } from './runner/runner.js';
 import { buildSummary } from './runner/summary.js';
 import type { TargetAdapter } from './runner/targets.js';
 import type { UserContext } from './runner/user.js';
-import { checkAbort, type Threshold } from './thresholds.js';
+import { checkAbort, type Threshold, thresholdPercentiles } from './thresholds.js';
 
 /**
  * `rehearse run` as a library call: plan the arrivals, run them against a target, record
@@ -117,7 +116,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
         openServer: o.openServer,
       },
       shouldStop: () => {
-        const failing = checkAbort(o.thresholds, summarizeIntervals(intervals));
+        const failing = checkAbort(o.thresholds, store.snapshot(thresholdPercentiles(o.thresholds)));
         return failing.length > 0
           ? `abortOnFail threshold failed: ${failing.map((f) => f.expr).join('; ')}`
           : undefined;

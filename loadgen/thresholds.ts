@@ -7,6 +7,7 @@
  * loadgen/); metric names, aggregations per metric type and units are checked here, by the parser
  * in threshold-parser.ts (its grammar is written above parseOne).
  */
+import { percentileKey } from './metrics/hdr.js';
 import type { RateMetric, TrendMetric } from './metrics/names.js';
 import type { RunSummary, ThresholdResult, TrendSummary } from './record/types.js';
 import { parseOne } from './threshold-parser.js';
@@ -78,7 +79,7 @@ type Judged = Pick<RunSummary, 'trends' | 'rates'>;
 
 function percentileOf(s: TrendSummary, key: string, p: number): number {
   const fixed: Record<number, number> = { 50: s.p50, 90: s.p90, 95: s.p95, 99: s.p99 };
-  const value = fixed[p] ?? s.percentiles?.[String(p)];
+  const value = fixed[p] ?? s.percentiles?.[percentileKey(p)];
   if (value === undefined) {
     throw new Error(`the summary of ${key} has no p(${p}): summarize with thresholdPercentiles(thresholds)`);
   }

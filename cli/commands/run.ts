@@ -4,6 +4,7 @@ import type { TargetAdapter } from '../../loadgen/runner/targets.js';
 import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';
+import { scenarioThresholds } from './scenario-check.js';
 
 /**
  * `rehearse run <scenario>`: the main job. Validates the scenario and its thresholds, brings the
@@ -25,26 +26,16 @@ export interface RunFlags {
 }
 
 export async function run(io: CliIO, file: string, flags: RunFlags): Promise<number> {
-  const [{ loadScenario }, { parseThresholds }, { readCodeCells }, { rehearse }, term, summaryFmt] =
-    await Promise.all([
-      import('../../scenarios/load.js'),
-      import('../../loadgen/thresholds.js'),
-      import('../../loadgen/notebook.js'),
-      import('../../loadgen/run.js'),
-      import('../../loadgen/terminal/progress.js'),
-      import('../../loadgen/terminal/summary.js'),
-    ]);
+  const [{ loadScenario }, { readCodeCells }, { rehearse }, term, summaryFmt] = await Promise.all([
+    import('../../scenarios/load.js'),
+    import('../../loadgen/notebook.js'),
+    import('../../loadgen/run.js'),
+    import('../../loadgen/terminal/progress.js'),
+    import('../../loadgen/terminal/summary.js'),
+  ]);
   const loaded = await loadScenario(file);
   const { scenario } = loaded;
-  const parsed = parseThresholds(scenario.slo);
-  if (parsed.errors.length > 0) {
-    const lines = parsed.errors.map(
-      (e) => `${loaded.sourcePath}: slo[${e.index}] "${e.expr}" column ${e.column}: ${e.message}`,
-    );
-    throw new InputError('SLO_INVALID', `invalid thresholds:\n${lines.join('\n')}`, {
-      hint: 'Thresholds read "<metric> <agg> <op> <value>", e.g. "launch.ready p(95) < 60s" or "launch.failed rate < 1%".',
-    });
-  }
+  const thresholds = await scenarioThresholds(loaded);
   if (flags.protocol !== 'v1' && flags.protocol !== 'legacy') {
     throw new InputError('FLAG_INVALID', `--protocol must be v1 or legacy, got "${flags.protocol}"`);
   }
@@ -89,7 +80,7 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
       runsDir: resolve(flags.out),
       runId: flags.id,
       target: target.adapter,
-      thresholds: parsed.thresholds,
+      thresholds,
       cells,
       seed,
       protocol: flags.protocol,

@@ -1,5 +1,6 @@
 import { loadScenario } from '../../scenarios/load.js';
 import type { CliIO } from '../main.js';
+import { scenarioThresholds } from './scenario-check.js';
 
 /**
  * `rehearse validate <scenario> [--json]`: one summary line, or the normalised scenario as JSON
@@ -7,7 +8,9 @@ import type { CliIO } from '../main.js';
  * ScenarioInvalidError, which main() prints with every issue (exit 2).
  */
 export async function validate(io: CliIO, file: string, opts: { json?: boolean }): Promise<number> {
-  const { scenario } = await loadScenario(file);
+  const loaded = await loadScenario(file);
+  const { scenario } = loaded;
+  await scenarioThresholds(loaded);
   if (opts.json) {
     io.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
     return 0;

@@ -79,20 +79,22 @@ export function merge(into: Histogram, from: Histogram): void {
 export const percentileKey = (p: number): string => String(p);
 
 /**
- * Summary in milliseconds. Percentiles come from getValueAtPercentile (the highest value
- * equivalent to the bucket holding that rank, so within 0.1 % above the true sample); the mean is
- * over bucket midpoints. Only p50, p90, p95 and p99 are always computed; `extra` percentiles (those
+ * Summary in milliseconds. Percentiles come from getValueAtPercentile: the highest value
+ * equivalent to the bucket holding that rank, so at most 0.1 % above the sample. min and max are
+ * likewise the bounds of the lowest and highest non-empty buckets (p(0) and p(100)): the
+ * library's minNonZeroValue/maxValue hold the raw value in a live histogram but a bucket bound
+ * after decode or add, and a summary must not depend on which path a histogram took. The mean is
+ * over bucket midpoints. p50, p90, p95 and p99 are always computed; `extra` percentiles (those
  * thresholds name, like 99.9) go into `percentiles`. An empty histogram summarises to all zeros.
  */
 export function summarizeHistogram(h: Histogram, extra: readonly number[] = []): TrendSummary {
-  const ms = (us: number) => us / 1000;
   const count = h.totalCount;
-  const at = (p: number) => (count === 0 ? 0 : ms(h.getValueAtPercentile(p)));
+  const at = (p: number) => (count === 0 ? 0 : h.getValueAtPercentile(p) / 1000);
   const summary: TrendSummary = {
     count,
-    min: count === 0 ? 0 : ms(h.minNonZeroValue),
-    max: ms(h.maxValue),
-    mean: count === 0 ? 0 : ms(h.mean),
+    min: at(0),
+    max: at(100),
+    mean: count === 0 ? 0 : h.mean / 1000,
     p50: at(50),
     p90: at(90),
     p95: at(95),

@@ -98,7 +98,7 @@ export class MetricTotals {
 
 /** Object.entries for the Partial<Record<literal union, V>> maps of a record. */
 function entries<K extends string, V>(o: Partial<Record<K, V>>): [K, V][] {
-  return Object.entries(o).filter((e): e is [K, V] => e[1] !== undefined) as [K, V][];
+  return (Object.entries(o) as [K, V | undefined][]).filter((e): e is [K, V] => e[1] !== undefined);
 }
 
 /**

@@ -117,7 +117,7 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
   const results = await users;
   await ticker;
   const endedAt = clock.now();
-  store.close(endedAt);
+  store.flushUntil(endedAt); // the caller closes the store (after its own last samples)
   o.reporter?.onProgress?.(snapshot());
   return { results, stopReason, endedAt };
 }

@@ -1,6 +1,6 @@
 import { summarizeIntervals } from '../metrics/summary.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from '../record/types.js';
-import { evaluateThresholds, type Threshold } from '../thresholds.js';
+import { evaluateThresholds, type Threshold, thresholdPercentiles } from '../thresholds.js';
 import type { UserResult } from './user.js';
 
 /** The end-of-run summary: merged interval histograms, user outcomes, thresholds and leftovers. */
@@ -18,7 +18,7 @@ export function buildSummary(o: {
   events: readonly RunEvent[];
   thresholds: readonly Threshold[];
 }): RunSummary {
-  const metrics = summarizeIntervals([...o.intervals]);
+  const metrics = summarizeIntervals([...o.intervals], thresholdPercentiles(o.thresholds));
   const thresholds = evaluateThresholds([...o.thresholds], metrics);
   const started = o.results.filter((r) => r.outcome !== 'not-started');
   const leftovers = o.events.flatMap((ev) =>
