@@ -184,7 +184,7 @@ export class JupyterHubTarget implements TargetAdapter {
       const marks: { kind: string; t: number }[] = [];
       const ready = await this.hub.progress(name, {
         stallMs: 60_000,
-        timeoutMs: Math.max(1000, deadline - opts.now()),
+        timeoutMs: Math.round(Math.max(1000, deadline - opts.now())),
         signal: opts.signal,
         onMessage: (ev) => {
           const m = ev.message ? parseSpawnerMessage(ev.message) : null;

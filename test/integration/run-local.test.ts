@@ -51,8 +51,11 @@ interface Child {
   kill: (sig: NodeJS.Signals) => void;
 }
 
-function rehearse(args: string[]): Child {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function rehearse(args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -165,4 +168,41 @@ describe('rehearse run on the local target', () => {
     expect(record.summary.users.planned).toBe(3);
     expect(record.summary.users.arrived).toBe(2);
   }, 180_000);
+
+  it('runs against a plain JupyterHub (REST spawn, hub-authenticated single-user servers) and removes its users', async () => {
+    const nb = join(dir, 'hub.ipynb');
+    writeFileSync(
+      nb,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [
+          { cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: 'print(6 * 7)' },
+        ],
+      }),
+    );
+    const file = join(dir, 'hub.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: plainhub',
+        `target: { kind: jupyterhub, url: "${t.stack.state.hubUrl}", tokenEnv: REHEARSE_TEST_HUB_TOKEN }`,
+        'repo: gh/rehearse-examples/dask-intro/HEAD',
+        'cohorts: [{ name: class, users: 2, arrival: { kind: list, at: [0s, 500ms] } }]',
+        `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 2s }`,
+        'slo: ["session.failed count == 0"]',
+        '',
+      ].join('\n'),
+    );
+    const r = rehearse(['run', file, '--json', '--out', join(dir, 'runs-hub')], {
+      REHEARSE_TEST_HUB_TOKEN: t.hubToken,
+    });
+    expect(await r.code, r.stderr()).toBe(0);
+    const summary = JSON.parse(r.stdout()) as RunSummary;
+    expect(summary.users).toMatchObject({ planned: 2, completed: 2, failed: 0 });
+    expect(summary.trends['cell.exec']?.count).toBe(2);
+    expect(await hubUsers()).toEqual([]);
+    expect(r.stdout() + r.stderr()).not.toContain(t.hubToken);
+  }, 120_000);
 });
