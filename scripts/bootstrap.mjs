@@ -69,3 +69,16 @@ if (withLocalStack) {
   }).trim();
   say(`local stack: ${python} (JupyterHub ${v})`);
 }
+
+// The HTML report is checked in a real browser by the tests (`--with-browser`, used by npm test):
+// Debian's chromium, installed with apt as root when missing; elsewhere those tests say how to get it.
+if (process.argv.includes('--with-browser') && !existsSync('/usr/bin/chromium')) {
+  if (existsSync('/usr/bin/apt-get') && process.getuid?.() === 0) {
+    say('installing Debian chromium for the report tests');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
+  } else {
+    say('chromium is not installed: the HTML report browser test will be skipped (Debian/Ubuntu: apt-get install chromium)');
+  }
+}
