@@ -22,8 +22,9 @@ export class RealClock implements Clock {
   }
 
   sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (t <= this.now()) return Promise.resolve(); // due already: no timer, no listener
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
       const timer = setTimeout(
         () => {
           signal?.removeEventListener('abort', onAbort);
@@ -53,7 +54,14 @@ export class FakeClock implements Clock {
   private sleepers: { at: number; seq: number; resolve: () => void }[] = [];
   private seq = 0;
 
-  constructor(private readonly wallOrigin = Date.UTC(2026, 0, 1)) {}
+  /**
+   * `lateBy`: every sleeper wakes this many ms after its time, as a saturated generator would
+   * (for coordinated-omission tests: latencies must still be measured from the scheduled time).
+   */
+  constructor(
+    private readonly wallOrigin = Date.UTC(2026, 0, 1),
+    private readonly lateBy = 0,
+  ) {}
 
   now(): number {
     return this.t;
@@ -63,16 +71,20 @@ export class FakeClock implements Clock {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (t <= this.t) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const entry = { at: t, seq: this.seq++, resolve };
-      this.sleepers.push(entry);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.sleepers = this.sleepers.filter((s) => s !== entry);
-          reject(signal.reason);
+      const onAbort = () => {
+        this.sleepers = this.sleepers.filter((s) => s !== entry);
+        reject(signal?.reason);
+      };
+      const entry = {
+        at: t + this.lateBy,
+        seq: this.seq++,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
         },
-        { once: true },
-      );
+      };
+      this.sleepers.push(entry);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

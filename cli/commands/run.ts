@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { RunSummary } from '../../loadgen/record/types.js';
 import type { TargetAdapter } from '../../loadgen/runner/targets.js';
 import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
 import type { Scenario } from '../../scenarios/schema.js';
@@ -49,7 +50,6 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     JSON.parse(readFileSync(resolve(packageRoot(), 'package.json'), 'utf8')) as { version: string }
   ).version;
 
-  const target = await openTarget(io, scenario, flags);
   const stopCtl = new AbortController();
   const abortCtl = new AbortController();
   let signals = 0;
@@ -63,7 +63,8 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     } else {
       io.stderr.write(`\n${sig} again: aborting; cleaning up what can be in a few seconds\n`);
       abortCtl.abort(new Error(`aborted (${sig})`));
-      setTimeout(() => process.exit(130), 10_000).unref();
+      // Last resort if cleanup hangs: exit with a runtime error (the record says how far it got).
+      setTimeout(() => process.exit(ExitCode.runtime), 10_000).unref();
     }
   };
   process.on('SIGINT', onSignal);
@@ -74,7 +75,10 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     isTTY: term.isTTY(stream),
     color: term.colorEnabled(stream, io.env),
   });
+  let target: OpenTarget | undefined;
   try {
+    // Signal handlers are in place first: Ctrl-C while the local target starts still stops it.
+    target = await openTarget(io, scenario, flags);
     const result = await rehearse({
       loaded,
       runsDir: resolve(flags.out),
@@ -104,14 +108,30 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
       );
     }
     if (summary.verdict === 'fail') return ExitCode.thresholdsFailed;
+    const refusedAll =
+      summary.users.arrived > 0 && summary.users.completed === 0 && refusedOnly(summary.failures);
+    if (refusedAll) {
+      throw new TargetError('TARGET_REFUSED', 'every launch was refused or could not reach the target', {
+        hint: 'See the failures above (unreachable, auth, not-allowed): check the URL, the token and its scopes, and the repo spec.',
+      });
+    }
     if (signals > 0) return ExitCode.runtime;
     return ExitCode.ok;
   } finally {
     reporter.close();
+    await target?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await target.close();
   }
+}
+
+/** True when every final failure is the target refusing us or being unreachable. */
+function refusedOnly(failures: RunSummary['failures']): boolean {
+  const entries = Object.entries(failures).filter(([, v]) => (v?.final ?? 0) > 0);
+  return (
+    entries.length > 0 &&
+    entries.every(([reason]) => ['unreachable', 'auth', 'not-allowed', 'rate-limit'].includes(reason))
+  );
 }
 
 interface OpenTarget {

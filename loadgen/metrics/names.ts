@@ -8,7 +8,11 @@
  */
 
 export const TREND_METRICS = [
-  /** click → server ready (the whole BinderHub launch, or JupyterHub spawn). */
+  /**
+   * click → server ready (the whole BinderHub launch, or JupyterHub spawn). A launch that timed
+   * out records the time it waited too (a lower bound: that user never got a server), so a hub
+   * that times everyone out cannot pass a p(95) threshold on the few who got through.
+   */
   'launch.ready',
   /** click → image built (waiting/fetching/building/pushing until `built`); 0 on a cache hit. */
   'launch.build',
@@ -42,6 +46,8 @@ export const RATE_METRICS = [
   'launch.failed.first',
   /** per executed cell: 1 = error or aborted. */
   'cell.failed',
+  /** per notebook cell of a user who got a server: 1 = not run because the session ended first. */
+  'cell.skipped',
   /** per simulated user: 1 = did not complete the session (any failure). */
   'session.failed',
   /** per arrival: 1 = the generator started it more than LATE_ARRIVAL_MS after its scheduled time. */

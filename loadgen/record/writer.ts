@@ -79,10 +79,13 @@ export class RecordWriter {
     }
   }
 
-  /** Append one event to events.jsonl. */
+  /**
+   * Append one event to events.jsonl. Events carry text from the outside world (server error
+   * messages, tracebacks) that may quote a URL with `?token=`: such text is redacted, never
+   * thrown on — a throwing sink would break the run it records.
+   */
   event(ev: RunEvent): void {
-    assertNoSecrets(ev, `event ${ev.type}`);
-    this.appendLine(this.eventsFd, ev);
+    this.appendLine(this.eventsFd, findSecret(ev, 'event') === null ? ev : redactSecrets(ev));
   }
 
   /** Append one closed interval to intervals.jsonl. */
@@ -181,6 +184,18 @@ export function assertNoSecrets(value: unknown, where: string): void {
       },
     );
   }
+}
+
+const SECRET_PATTERN_ALL = new RegExp(SECRET_PATTERN.source, 'gi');
+
+/** A deep copy of `value` with every token-looking substring replaced by `[redacted]`. */
+export function redactSecrets<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(SECRET_PATTERN_ALL, '[redacted]') as T;
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)])) as T;
+  }
+  return value;
 }
 
 function findSecret(value: unknown, path: string): string | null {

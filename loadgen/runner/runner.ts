@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { MetricStore } from '../metrics/store.js';
 import type { ArrivalPlan } from '../plan/arrivals.js';
@@ -42,6 +43,10 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
   const { clock, store } = o;
   const stopCtl = new AbortController();
   const stop = AbortSignal.any([o.stop, stopCtl.signal]);
+  const arrivalsCtl = new AbortController(); // stop launching, let sessions go on
+  const doneCtl = new AbortController();
+  // Every user listens to these run-long signals: no leak warning for thousands of listeners.
+  setMaxListeners(0, stop, o.abort, arrivalsCtl.signal, o.stop, stopCtl.signal);
   let stopReason: string | undefined;
   const stopWith = (reason: string) => {
     if (stopCtl.signal.aborted) return;
@@ -49,6 +54,13 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
     o.event({ type: 'stop', t: clock.now(), reason });
     o.reporter?.onMessage?.(`stopping: ${reason}`);
     stopCtl.abort(new Error(reason));
+  };
+  const stopArrivals = (reason: string) => {
+    if (arrivalsCtl.signal.aborted) return;
+    stopReason ??= reason;
+    o.event({ type: 'stop', t: clock.now(), reason });
+    o.reporter?.onMessage?.(`no more arrivals: ${reason}`);
+    arrivalsCtl.abort(new Error(reason));
   };
   o.stop.addEventListener('abort', () => stopWith(String((o.stop.reason as Error)?.message ?? 'stopped')), {
     once: true,
@@ -69,6 +81,7 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
     ...o.user,
     clock,
     stop,
+    noMoreArrivals: arrivalsCtl.signal,
     abort: o.abort,
     onState,
     emit: (s) => {
@@ -80,15 +93,21 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
       if (ev.type !== 'user-end') return;
       if (ev.outcome === 'completed') counts.completed += 1;
       else counts.failed += 1;
-      if (ev.reason === 'rate-limit') stopWith(RATE_LIMIT_STOP);
+      if (ev.reason === 'rate-limit') stopArrivals(RATE_LIMIT_STOP);
     },
   };
 
   o.event({ type: 'run-start', t: clock.now(), plannedUsers: o.plan.arrivals.length });
-  let done = false;
-  const users = Promise.all(o.plan.arrivals.map((a) => runUser(ctx, a))).finally(() => {
-    done = true;
-  });
+  // allSettled: one user's unexpected error must not end the run for the others.
+  const users = Promise.allSettled(o.plan.arrivals.map((a) => runUser(ctx, a))).then((settled) =>
+    settled.map((s, i): UserResult => {
+      if (s.status === 'fulfilled') return s.value;
+      const id = o.plan.arrivals[i]?.id ?? String(i);
+      o.reporter?.onMessage?.(`user ${id}: unexpected error: ${(s.reason as Error)?.message ?? s.reason}`);
+      return { id, outcome: 'failed', reason: 'other', cellsRun: 0, kept: false };
+    }),
+  );
+  void users.finally(() => doneCtl.abort());
   const snapshot = (): ProgressSnapshot => ({
     t: clock.now(),
     planned: o.plan.arrivals.length,
@@ -99,11 +118,12 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
     const every = o.progressEveryMs ?? 1000;
     const checkEvery = o.checkEveryMs ?? 10_000;
     let nextCheck = checkEvery;
-    for (let tick = every; !done; tick += every) {
+    const wake = AbortSignal.any([o.abort, doneCtl.signal]);
+    for (let tick = every; !doneCtl.signal.aborted; tick += every) {
       try {
-        await Promise.race([clock.sleepUntil(tick, o.abort), users]);
+        await clock.sleepUntil(tick, wake);
       } catch {
-        return; // aborted
+        return; // all users done, or aborted
       }
       store.flushUntil(clock.now());
       o.reporter?.onProgress?.(snapshot());

@@ -30,6 +30,8 @@ export class LaunchFailure extends Error {
     readonly error: unknown,
     readonly reason: FailureReason,
     readonly firstAttempt: FailureReason,
+    /** What the failed launch may have left on the hub (listed at the end with how to remove it). */
+    readonly leftovers: CleanupLine[] = [],
   ) {
     super(error instanceof Error ? error.message : String(error), { cause: error });
     this.name = 'LaunchFailure';
@@ -47,7 +49,8 @@ export interface CleanupLine {
 export interface TargetAdapter {
   describe(): RecordedTarget;
   launch(user: string, t0: number, opts: { signal: AbortSignal; now: () => number }): Promise<LaunchResult>;
-  stop(server: LaunchResult): Promise<CleanupLine[]>;
+  /** `timeoutMs` bounds each wait (shortened when the run is being aborted). */
+  stop(server: LaunchResult, opts?: { timeoutMs?: number }): Promise<CleanupLine[]>;
 }
 
 const STOP_TIMEOUT_MS = 60_000;
@@ -100,11 +103,27 @@ export class BinderTarget implements TargetAdapter {
     } catch (err) {
       const reason = failureReason(err);
       const retried = err instanceof BinderLaunchError && err.retries > 0;
-      throw new LaunchFailure(err, reason, retried ? 'launch-retried' : reason);
+      // Cut after BinderHub began launching: it goes on without us, and we never learn the URL.
+      const cut =
+        err instanceof BinderLaunchError &&
+        err.phases.some((p) => p.phase === 'launching') &&
+        ['aborted', 'stream-cut', 'stall', 'timeout'].includes(err.reason);
+      const hub = this.o.hubUrl ?? 'the hub';
+      const leftovers: CleanupLine[] = cut
+        ? [
+            {
+              what: 'a server BinderHub was still launching',
+              ok: false,
+              detail: err.message,
+              command: `the hub's culler removes it; or stop it on ${hub}hub/admin`,
+            },
+          ]
+        : [];
+      throw new LaunchFailure(err, reason, retried ? 'launch-retried' : reason, leftovers);
     }
   }
 
-  async stop(server: LaunchResult): Promise<CleanupLine[]> {
+  async stop(server: LaunchResult, opts: { timeoutMs?: number } = {}): Promise<CleanupLine[]> {
     const hubUrl = this.o.hubUrl ?? hubUrlFromServerUrl(server.serverUrl);
     if (this.o.hubToken && hubUrl && server.hubUser) {
       return stopViaHub(
@@ -112,6 +131,7 @@ export class BinderTarget implements TargetAdapter {
         server.hubUser,
         hubUrl,
         this.o.tokenEnv,
+        opts.timeoutMs,
       );
     }
     const rest = new JupyterServerClient({
@@ -209,12 +229,17 @@ export class JupyterHubTarget implements TargetAdapter {
       };
     } catch (err) {
       const reason = failureReason(err);
-      throw new LaunchFailure(err, reason, firstAttempt === 'ok' ? reason : firstAttempt);
+      // The user (and maybe a pending spawn) exists on the hub: remove it now, or list it.
+      const lines = await stopViaHub(this.hub, name, this.o.hubUrl, this.o.tokenEnv).catch((e: unknown) => [
+        { what: `hub user ${name}`, ok: false, detail: (e as Error).message },
+      ]);
+      const leftovers = lines.filter((l) => !l.ok);
+      throw new LaunchFailure(err, reason, firstAttempt === 'ok' ? reason : firstAttempt, leftovers);
     }
   }
 
-  stop(server: LaunchResult): Promise<CleanupLine[]> {
-    return stopViaHub(this.hub, server.hubUser as string, this.o.hubUrl, this.o.tokenEnv);
+  stop(server: LaunchResult, opts: { timeoutMs?: number } = {}): Promise<CleanupLine[]> {
+    return stopViaHub(this.hub, server.hubUser as string, this.o.hubUrl, this.o.tokenEnv, opts.timeoutMs);
   }
 }
 
@@ -223,6 +248,7 @@ async function stopViaHub(
   user: string,
   hubUrl: string,
   tokenEnv?: string,
+  timeoutMs = STOP_TIMEOUT_MS,
 ): Promise<CleanupLine[]> {
   const command = `curl -X DELETE -H "Authorization: token $${tokenEnv ?? 'HUB_TOKEN'}" ${hubUrl}hub/api/users/${encodeURIComponent(user)}`;
   const lines: CleanupLine[] = [];
@@ -231,7 +257,7 @@ async function stopViaHub(
     lines.push({
       what: `server of ${user}`,
       ok: true,
-      detail: `stop answered ${stop.status}; ${await hub.waitForStopped(user, STOP_TIMEOUT_MS)}`,
+      detail: `stop answered ${stop.status}; ${await hub.waitForStopped(user, timeoutMs)}`,
     });
   } catch (err) {
     if (!(err instanceof HubApiError && err.reason === 'not-found')) {
@@ -242,7 +268,7 @@ async function stopViaHub(
     lines.push({
       what: `hub user ${user}`,
       ok: true,
-      detail: await hub.deleteUser(user, { timeoutMs: STOP_TIMEOUT_MS }),
+      detail: await hub.deleteUser(user, { timeoutMs }),
     });
   } catch (err) {
     lines.push({ what: `hub user ${user}`, ok: false, detail: (err as Error).message, command });

@@ -93,6 +93,8 @@ export interface UserContext {
   event(ev: RunEvent): void;
   /** Stop soon: users not yet clicked do not start; others leave after their current step (launches drain). */
   stop: AbortSignal;
+  /** Stop launching only (e.g. BinderHub rate limit): users not yet clicked do not start; sessions go on. */
+  noMoreArrivals?: AbortSignal;
   /** Abort now: every wait and request is cancelled. */
   abort: AbortSignal;
   onState?(user: string, from: UserState, to: UserState): void;
@@ -117,7 +119,10 @@ class SimulatedUser {
   constructor(
     private readonly ctx: UserContext,
     private readonly a: Arrival,
-  ) {}
+  ) {
+    this.leaving = AbortSignal.any([ctx.stop, ctx.abort]);
+    this.arrivalGate = AbortSignal.any([ctx.noMoreArrivals ?? ctx.stop, ctx.stop, ctx.abort]);
+  }
 
   private to(next: UserState): void {
     this.ctx.onState?.(this.a.id, this.state, next);
@@ -142,6 +147,10 @@ class SimulatedUser {
     return lag;
   }
 
+  /** Arrival gate and session signals, combined once per user (not per cell). */
+  private readonly leaving: AbortSignal;
+  private readonly arrivalGate: AbortSignal;
+
   /** One step: scheduled start → done; emits the trend (from the scheduled start) and a step event. */
   private async step<T>(
     name: StepName,
@@ -150,7 +159,9 @@ class SimulatedUser {
     fn: () => Promise<T>,
     cell?: number,
   ): Promise<T> {
-    await this.begin(scheduled, this.ctx.abort);
+    // Only scheduled steps (cells, after think time) have a lag to record; the others start at once.
+    if (scheduled > this.ctx.clock.now()) await this.begin(scheduled, this.ctx.abort);
+    else if (cell !== undefined) this.trend('generator.lag', this.ctx.clock.now() - scheduled);
     let ok = false;
     try {
       const value = await fn();
@@ -175,11 +186,11 @@ class SimulatedUser {
   async run(): Promise<UserResult> {
     const { clock } = this.ctx;
     try {
-      await clock.sleepUntil(this.a.t, AbortSignal.any([this.ctx.stop, this.ctx.abort]));
+      await clock.sleepUntil(this.a.t, this.arrivalGate);
     } catch {
-      return this.notStarted(); // the run stopped before this user's click
+      return this.notStarted(); // the run stopped (or stopped launching) before this user's click
     }
-    if (this.ctx.stop.aborted) return this.notStarted();
+    if (this.arrivalGate.aborted) return this.notStarted();
     const lag = Math.max(0, clock.now() - this.a.t);
     const late = lag > LATE_ARRIVAL_MS;
     this.trend('generator.lag', lag);
@@ -199,13 +210,15 @@ class SimulatedUser {
       await this.launch();
       await this.session();
     } catch (err) {
-      failure =
-        err instanceof LaunchFailure
-          ? { reason: err.reason, message: err.message }
-          : {
-              reason: this.ctx.abort.aborted ? 'aborted' : failureReason(err),
-              message: (err as Error).message,
-            };
+      if (err instanceof LaunchFailure) failure = { reason: err.reason, message: err.message };
+      else {
+        // A failure in the session (kernel, websocket, a cell): counted like a launch failure's final outcome.
+        const reason = this.ctx.abort.aborted ? 'aborted' : failureReason(err);
+        failure = { reason, message: (err as Error).message };
+        const t = clock.now();
+        this.ctx.emit({ kind: 'failure', reason, attempt: 'first', t });
+        this.ctx.emit({ kind: 'failure', reason, attempt: 'final', t });
+      }
     }
     await this.leave();
     const outcome = failure ? 'failed' : 'completed';
@@ -257,6 +270,7 @@ class SimulatedUser {
       this.ctx.emit({ kind: 'rate', metric: 'launch.failed.first', hit: true, t });
       this.ctx.emit({ kind: 'failure', reason: f.firstAttempt, attempt: 'first', t });
       this.ctx.emit({ kind: 'failure', reason: f.reason, attempt: 'final', t });
+      if (f.reason === 'timeout') this.trend('launch.ready', t - t0); // waited at least this long; see names.ts
       this.ctx.event({
         type: 'step',
         t,
@@ -267,6 +281,8 @@ class SimulatedUser {
         ok: false,
         detail: f.message,
       });
+      for (const l of f.leftovers)
+        this.ctx.event({ type: 'cleanup', t, ...l, what: `${this.a.id}: ${l.what}` });
       throw f;
     }
     const s = this.server;
@@ -309,11 +325,17 @@ class SimulatedUser {
     let prevEnd = clock.now();
     for (const cell of this.ctx.cells) {
       const scheduled = prevEnd + thinkTimeMs(this.ctx.session, this.a.seed, cell.index);
-      if (scheduled >= sessionEnd) break;
+      if (scheduled >= sessionEnd) {
+        // The session ended before this cell: the rest of the notebook is not run, and says so.
+        for (let i = cell.index; i < this.ctx.cells.length; i++) {
+          this.ctx.emit({ kind: 'rate', metric: 'cell.skipped', hit: true, t: clock.now() });
+        }
+        break;
+      }
       this.to('thinking');
       if (!(await this.sleepUnlessStopped(scheduled))) return;
       this.to('in-cell');
-      const leaving = AbortSignal.any([this.ctx.stop, this.ctx.abort]);
+      const leaving = this.leaving;
       let result: ExecuteResult;
       try {
         result = await this.step(
@@ -329,6 +351,7 @@ class SimulatedUser {
         throw err;
       }
       this.cellsRun += 1;
+      this.ctx.emit({ kind: 'rate', metric: 'cell.skipped', hit: false, t: clock.now() });
       const failed = result.status !== 'ok';
       this.ctx.emit({ kind: 'rate', metric: 'cell.failed', hit: failed, t: clock.now() });
       if (failed) {
@@ -347,7 +370,7 @@ class SimulatedUser {
   /** Sleep until `t`; false when the run was told to stop meanwhile. */
   private async sleepUnlessStopped(t: number): Promise<boolean> {
     try {
-      await this.ctx.clock.sleepUntil(t, AbortSignal.any([this.ctx.stop, this.ctx.abort]));
+      await this.ctx.clock.sleepUntil(t, this.leaving);
       return true;
     } catch {
       if (this.ctx.abort.aborted) throw this.ctx.abort.reason;
@@ -375,8 +398,10 @@ class SimulatedUser {
       });
     }
     const keep = this.ctx.session.onEnd === 'keep';
+    // Aborting (second Ctrl-C): every removal gets a few seconds, not the usual minute.
+    const timeoutMs = this.ctx.abort.aborted ? 3000 : 60_000;
     if (rest && kernelId && !keep) await attempt(`kernel ${kernelId}`, () => rest.deleteKernel(kernelId));
-    if (server && !keep) lines.push(...(await this.ctx.target.stop(server)));
+    if (server && !keep) lines.push(...(await this.ctx.target.stop(server, { timeoutMs })));
     const t = clock.now();
     for (const l of lines) this.ctx.event({ type: 'cleanup', t, ...l, what: `${this.a.id}: ${l.what}` });
     if (server) this.trend('leave', t - scheduled);

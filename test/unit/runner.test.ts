@@ -19,8 +19,8 @@ interface Harness {
   stopped: string[];
 }
 
-function harness(): Harness {
-  return { clock: new FakeClock(), samples: [], events: [], stopped: [] };
+function harness(lateBy = 0): Harness {
+  return { clock: new FakeClock(undefined, lateBy), samples: [], events: [], stopped: [] };
 }
 
 /** A hub that answers nothing until `stallUntil`, then launches each server in `launchMs`. */
@@ -154,17 +154,44 @@ describe('runner (fake clock)', () => {
     expect(leave.every((t) => t >= 11_000 + 5000)).toBe(true);
   });
 
-  it('records cells with their index, in order, and stops the notebook when the session ends', async () => {
+  it('records cells with their index, in order', async () => {
     const h = harness();
     const run = start(h, stalledTarget(h, 0, 1000), [0], { duration: 1400 });
     await drive(h, run, 50);
     const out = await run;
-    // ready at 1000; kernel 100 + ws 50 → cell 0 runs 1150..1350; cell 1 would start at 1350 < 2400 and ends 1550.
+    // ready at 1000; kernel 100 + ws 50 → cell 0 runs 1150..1350, cell 1 1350..1550 (session ends 2400).
     const cells = h.samples.flatMap((s) =>
       s.kind === 'trend' && s.metric === 'cell.exec' && s.tags ? [s.tags.cell] : [],
     );
     expect(cells).toEqual([0, 1]);
     expect(out.results[0]?.cellsRun).toBe(2);
+  });
+
+  it('does not start a cell scheduled after the session ends, and counts it as skipped', async () => {
+    const h = harness();
+    const run = start(h, stalledTarget(h, 0, 1000), [0], { duration: 300 });
+    await drive(h, run, 50);
+    const out = await run;
+    // ready 1000, session ends 1300; cell 0 is scheduled at 1150 (runs), cell 1 at 1350 (past the end).
+    expect(out.results[0]?.cellsRun).toBe(1);
+    const skipped = h.samples.flatMap((s) =>
+      s.kind === 'rate' && s.metric === 'cell.skipped' ? [s.hit] : [],
+    );
+    expect(skipped).toEqual([false, true]);
+  });
+
+  it('a generator that wakes late still measures from the scheduled time, and counts late arrivals', async () => {
+    // Every sleep wakes 1500 ms late (a saturated generator): the click at 100 is begun at 1600.
+    const h = harness(1500);
+    const run = start(h, stalledTarget(h, 0, 1000), [100], { duration: 100 });
+    await drive(h, run, 100);
+    await run;
+    // The 1000 ms launch's own sleep also wakes 1500 late → ready at 4100, i.e. 4000 after the click.
+    expect(values(h, 'launch.ready')).toEqual([4000]);
+    expect(values(h, 'generator.lag')[0]).toBe(1500);
+    expect(h.samples.find((s) => s.kind === 'rate' && s.metric === 'arrival.late')).toMatchObject({
+      hit: true,
+    });
   });
 
   it('stops launching after a BinderHub rate limit, says what to do, and lets started users leave', async () => {

@@ -1,0 +1,6 @@
+/**
+ * HDR histogram helpers for readers of a run record (analysis/, reports/), which may import
+ * loadgen/record/ but not loadgen/metrics/: decoding an interval's histograms, merging them exactly
+ * and summarising them, in the one shared layout (see loadgen/metrics/hdr.ts).
+ */
+export { decode, type Histogram, merge, newHistogram, summarizeHistogram } from '../metrics/hdr.js';
