@@ -97,6 +97,7 @@ export function failureReason(err: unknown): FailureReason {
   }
   if (err instanceof Error && err.name === 'AbortError') return 'aborted';
   const code = (err as { code?: string } | null)?.code;
+  if (code === 'CELL_ERROR') return 'cell-error';
   if (code === 'HUB_UNREACHABLE' || code === 'ECONNREFUSED') return 'unreachable';
   return 'other';
 }
