@@ -115,12 +115,15 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
         cellTimeoutMs: o.cellTimeoutMs ?? 600_000,
         openServer: o.openServer,
       },
-      shouldStop: () => {
-        const failing = checkAbort(o.thresholds, store.snapshot(thresholdPercentiles(o.thresholds)));
-        return failing.length > 0
-          ? `abortOnFail threshold failed: ${failing.map((f) => f.expr).join('; ')}`
-          : undefined;
-      },
+      // Only when a threshold asks for it: the live snapshot summarises histograms (not free at scale).
+      shouldStop: o.thresholds.some((th) => th.abortOnFail)
+        ? () => {
+            const failing = checkAbort(o.thresholds, store.snapshot(thresholdPercentiles(o.thresholds)));
+            return failing.length > 0
+              ? `abortOnFail threshold failed: ${failing.map((f) => f.expr).join('; ')}`
+              : undefined;
+          }
+        : undefined,
     });
     status = outcome.stopReason ? 'aborted' : 'completed';
   } finally {

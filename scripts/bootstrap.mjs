@@ -79,6 +79,8 @@ if (process.argv.includes('--with-browser') && !existsSync('/usr/bin/chromium'))
     run('apt-get', ['update', '-qq'], { env });
     run('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
   } else {
-    say('chromium is not installed: the HTML report browser test will be skipped (Debian/Ubuntu: apt-get install chromium)');
+    say(
+      'chromium is not installed: the HTML report browser test will be skipped (Debian/Ubuntu: apt-get install chromium)',
+    );
   }
 }

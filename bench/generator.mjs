@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+// How much load one generator process makes, as JSON, with its baselines measured in the same run
+// against the same stub target (bench/stub-target.mjs, its own process on 127.0.0.1):
+//   launches     N users click at once (session 1 ms, no cells): launches/s through the whole product
+//   sessions     S kernel sessions held at 1 execute/s each (think time 1 s fixed) for ~60 s:
+//                schedule-lag p99, RSS per session, CPU-seconds per 1,000 round trips
+//   ours-max     the same S sessions with think time 1 ms: the product's round trips/s, ~closed loop
+//   client-max   S KernelConnections (the product's client, no runner) at the maximum rate
+//   raw-ws       the ceiling: S plain `ws` sockets, same request bytes, at the maximum rate
+//   artillery    artillery@2.0.21 on the equivalent websocket scenario (installed on demand)
+// Each part runs in a fresh process (bench/lib/worker.mjs). Targets are reported, not asserted.
+//   npm run bench:generator   (or node bench/generator.mjs after `npm run bootstrap`)
+// Env: BENCH_SESSIONS (2000), BENCH_SESSION_SECONDS (60), BENCH_LAUNCH_USERS (1000),
+//      BENCH_MAX_SECONDS (10), BENCH_SKIP_ARTILLERY=1, BENCH_KEEP_RUNS=1 (keep run records in /tmp).
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { ensureArtillery, runArtillery } from './lib/artillery.mjs';
+import { gitState, hostCpu, machine } from './lib/machine.mjs';
+import { newToken, startStub } from './lib/stub.mjs';
+
+const WORKER = fileURLToPath(new URL('./lib/worker.mjs', import.meta.url));
+const num = (name, dflt) => Number(process.env[name] ?? dflt);
+const say = (m) => process.stderr.write(`[bench:generator] ${m}\n`);
+const r3 = (x) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
+
+const host = machine();
+const wanted = num('BENCH_SESSIONS', 2000);
+// Per session: one kernel websocket and up to two pooled HTTP connections (REST, /build) at once.
+const byFd = Math.floor((host.fdLimit - 256) / 3);
+const S = Math.min(wanted, byFd);
+const sessionSeconds = num('BENCH_SESSION_SECONDS', 60);
+const maxSeconds = num('BENCH_MAX_SECONDS', 10);
+const launchUsers = Math.min(num('BENCH_LAUNCH_USERS', 1000), byFd);
+const token = newToken();
+
+/** One part in a fresh process, bounded by `timeoutMs`; its stdout's last line is the result. */
+function part(name, opts, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--expose-gc', WORKER, name, JSON.stringify(opts)], {
+      env: { ...process.env, STUB_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err = (err + d).slice(-2000);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').at(-1);
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        resolve({
+          error: `${name} ended with ${code ?? signal}${signal === 'SIGKILL' ? ` (over ${timeoutMs} ms)` : ''}: ${err.trim().slice(-600)}`,
+        });
+      }
+    });
+  });
+}
+
+/**
+ * Run a part and attach what the stub and the rest of the host used meanwhile: a saturated stub, or
+ * other processes taking the cores, would cap the numbers (the host is shared: see othersCores).
+ */
+async function measured(stub, name, fn) {
+  say(`${name}…`);
+  const a = await stub.stats();
+  const h0 = hostCpu();
+  const t0 = performance.now();
+  const result = await fn();
+  const wall = (performance.now() - t0) / 1000;
+  const h1 = hostCpu();
+  const b = await stub.stats();
+  const stubCores = (b.cpuSeconds - a.cpuSeconds) / wall;
+  const partCores = (result.process?.cpuSeconds ?? 0) / wall;
+  const hostCores = h0 && h1 ? ((h1.busy - h0.busy) / (h1.total - h0.total)) * host.nproc : null;
+  return {
+    ...result,
+    stub: { cpuCoresUsed: r3(stubCores), wsOpenMax: b.wsOpenMax },
+    host: {
+      wallSeconds: r3(wall),
+      busyCores: r3(hostCores),
+      othersCores: r3(hostCores - stubCores - partCores),
+    },
+  };
+}
+
+const notes = [];
+if (S < wanted)
+  notes.push(
+    `sessions capped at ${S} by ulimit -n ${host.fdLimit} (asked ${wanted}): raise it with ulimit -n`,
+  );
+const stub = await startStub({ token, maxSeconds: 900 });
+const out = {
+  bench: 'generator',
+  machine: host,
+  git: gitState(),
+  config: { sessions: S, sessionSeconds, maxSeconds, launchUsers },
+};
+try {
+  out.launches = await measured(stub, 'launches', () =>
+    part('launches', { url: stub.url, users: launchUsers }, 240_000),
+  );
+  const sessionOpts = { url: stub.url, users: S, rampMs: 10_000, durationMs: sessionSeconds * 1000 };
+  out.sessions = await measured(stub, 'sessions at 1 exec/s', () =>
+    part('sessions', { ...sessionOpts, thinkMs: 1000, cells: sessionSeconds + 20 }, 240_000),
+  );
+  out.oursMax = await measured(stub, 'ours at max rate', () =>
+    // Think time 1 ms, not 0: with 0 a session never waits on a timer, and libuv's poll phase then
+    // runs for seconds per loop turn (timers, progress ticks and samples starve).
+    part(
+      'sessions',
+      { ...sessionOpts, rampMs: 2000, durationMs: (maxSeconds + 10) * 1000, thinkMs: 1, cells: 20_000 },
+      180_000,
+    ),
+  );
+  const wsOpts = { url: stub.url, sockets: S, seconds: maxSeconds };
+  out.clientMax = await measured(stub, 'client at max rate', () => part('client-max', wsOpts, 120_000));
+  out.rawWs = await measured(stub, 'raw ws ceiling', () => part('raw-ws', wsOpts, 120_000));
+  if (process.env.BENCH_SKIP_ARTILLERY) out.artillery = { ok: false, note: 'skipped (BENCH_SKIP_ARTILLERY)' };
+  else {
+    say('artillery: install check…');
+    const inst = await ensureArtillery();
+    out.artillery = !inst.ok
+      ? { ok: false, note: inst.note }
+      : await measured(stub, 'artillery', async () => ({
+          installed: inst.installed,
+          ...(await runArtillery({
+            url: stub.url,
+            token,
+            vus: S,
+            rampSeconds: 10,
+            loops: sessionSeconds,
+            thinkSeconds: 1,
+            stub,
+            timeoutMs: 240_000,
+          })),
+        }));
+  }
+} finally {
+  await stub.stop();
+}
+
+const ses = out.sessions?.steady ?? {};
+const max = out.oursMax?.steady ?? {};
+const art = out.artillery ?? {};
+const raw = out.rawWs ?? {};
+out.ratios = {
+  // Throughput, as measured: both sides share a busy 2-core host, see each part's host.othersCores.
+  oursMaxOverRawWsCeiling: r3(max.roundTripsPerSecond / raw.roundTripsPerSecond),
+  clientMaxOverRawWsCeiling: r3(out.clientMax?.roundTripsPerSecond / raw.roundTripsPerSecond),
+  // CPU-normalised: the share of the raw ceiling ours would reach with one core to itself.
+  oursMaxOverRawWsCeilingPerCpu: r3(raw.cpuSecondsPer1000RoundTrips / max.cpuSecondsPer1000RoundTrips),
+  clientMaxOverRawWsCeilingPerCpu: r3(
+    raw.cpuSecondsPer1000RoundTrips / out.clientMax?.cpuSecondsPer1000RoundTrips,
+  ),
+  oursCpuPer1000OverArtillery: art.ok
+    ? r3(ses.cpuSecondsPer1000RoundTrips / art.cpuSecondsPer1000RoundTrips)
+    : null,
+  oursWholeRunCpuPer1000OverArtillery: art.ok
+    ? r3(out.sessions.wholeRun.cpuSecondsPer1000RoundTrips / art.cpuSecondsPer1000RoundTrips)
+    : null,
+  oursRssPerSessionOverArtilleryPerVu: art.ok ? r3(ses.rssPerSessionKB / art.rssPerVuKB) : null,
+};
+const lagP99 = out.sessions?.generatorLagMs?.p99;
+out.targets = {
+  sessionsAt1PerSecond: { target: '>= 2000', measured: ses.sessions ?? null, met: ses.sessions >= 2000 },
+  execPerSessionPerSecond: { target: '~1', measured: ses.execPerSessionPerSecond ?? null },
+  scheduleLagP99Ms: { target: '<= 20', measured: lagP99 ?? null, met: lagP99 <= 20 },
+  rssPerSessionKB: { target: '<= 64', measured: ses.rssPerSessionKB ?? null, met: ses.rssPerSessionKB <= 64 },
+  shareOfRawWsCeiling: {
+    target: '>= 0.7',
+    measured: out.ratios.oursMaxOverRawWsCeiling,
+    met: out.ratios.oursMaxOverRawWsCeiling >= 0.7,
+    perCpu: out.ratios.oursMaxOverRawWsCeilingPerCpu,
+  },
+  oneCore: {
+    target: 'steady cpuCoresUsed <= 1',
+    measured: ses.cpuCoresUsed ?? null,
+    met: ses.cpuCoresUsed <= 1,
+  },
+};
+out.machine.loadAvgAfter = loadavg().map((x) => Math.round(x * 100) / 100);
+out.notes = notes;
+console.log(JSON.stringify(out, null, 2));
