@@ -43,6 +43,22 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--state-dir <dir>', 'state folder of the local target')
     .action(run(async () => (await import('./commands/run.js')).run));
   program
+    .command('report')
+    .description('write report.html, report.md (+PNG charts) and junit.xml for a run record')
+    .argument('<dir>', 'a run record (runs/<id>), or a folder of records (runs: the latest)')
+    .option('--json', 'print the written paths and the verdict as JSON')
+    .option('--out <dir>', 'folder for the report files (default: the record folder)')
+    .action(run(async () => (await import('./commands/report.js')).report));
+  program
+    .command('compare')
+    .description('compare a candidate run with a baseline run (exit 99 on regression)')
+    .argument('<baseline>', 'run record (runs/<id>) or a folder of records (the latest)')
+    .argument('<candidate>', 'run record, or a folder of records (the latest)')
+    .option('--tolerance <t>', 'worsening that counts: 10% or 0.1', '10%')
+    .option('--out <dir>', 'report folder (default: <candidate>/compare-<baseline id>/)')
+    .option('--json', 'print the comparison as JSON')
+    .action(run(async () => (await import('./commands/compare.js')).compare));
+  program
     .command('launch')
     .description(
       'one attendee end to end: launch through BinderHub, start a kernel, run a notebook cell, leave',
