@@ -43,6 +43,18 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--state-dir <dir>', 'state folder of the local target')
     .action(run(async () => (await import('./commands/run.js')).run));
   program
+    .command('plan')
+    .description(
+      'size the Jetstream2 cluster for a scenario: node groups, pre-scale, placeholders, SU budget',
+    )
+    .argument('<scenario>', 'scenario YAML file (needs a capacity section)')
+    .option('--from <dir>', 'calibrate from a run record (runs/<id>, or runs: the latest)')
+    .option('--event-hours <h>', 'event length in hours (default: last arrival + session)')
+    .option('--events-per-year <n>', 'events per year in the SU budget (default 1)')
+    .option('--json', 'print the report as JSON')
+    .option('--out <file>', 'write the NodeGroupPlan as YAML')
+    .action(run(async () => (await import('./commands/plan.js')).plan));
+  program
     .command('report')
     .description('write report.html, report.md (+PNG charts) and junit.xml for a run record')
     .argument('<dir>', 'a run record (runs/<id>), or a folder of records (runs: the latest)')

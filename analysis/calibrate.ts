@@ -1,0 +1,180 @@
+/**
+ * Calibration: replace default parameters with what a run record measured, each marked
+ * `measured` with the record and metric it came from. From the summary's trends (ms): spawn
+ * (`launch.start`), pulls (`launch.pull`), node scale-up (`launch.scaleup`), builds (`launch.build`),
+ * BinderHub's own overhead (`launch.queue`), cells (`cell.exec`); from the recorded local-target
+ * settings: concurrent_spawn_limit, launch quota, build time. For a local-target record the
+ * machine itself is fitted as one node (fitLocal).
+ */
+import type { RunRecord } from '../loadgen/record/reader.js';
+import type { TrendSummary } from '../loadgen/record/types.js';
+import { type ModelParams, type ModelValues, type Param, valuesOf } from './model.js';
+import type { Spread } from './random.js';
+import { simulate } from './sim/simulate.js';
+import type { SimInput } from './sim/types.js';
+
+/** One user of a recorded run: click time and time-to-ready (null: the launch failed). */
+export interface Observed {
+  arrival: number;
+  timeToReady: number | null;
+}
+
+export interface LocalFit {
+  /** Spawn work at full speed (ms). */
+  spawn: number;
+  /** Jobs the machine runs at full speed at once: its cores (meta.host.cpus). */
+  concurrency: number;
+  /** A new session's warm-up work (ms). */
+  warmup: number;
+  /** Root-mean-square error of ln(predicted / measured) time-to-ready over the users. */
+  rmsLogError: number;
+  users: number;
+}
+
+export interface Calibration {
+  params: ModelParams;
+  recordId: string;
+  observed: Observed[];
+  localFit?: LocalFit;
+  notes: string[];
+}
+
+const spreadOf = (t: TrendSummary): Spread => ({ median: t.p50, p95: Math.max(t.p95, t.p50) });
+
+/** Every launch of the record, in click order, from its `launch` step events. */
+export function observedLaunches(record: RunRecord): Observed[] {
+  const out: Observed[] = [];
+  for (const ev of record.events) {
+    if (ev.type !== 'step' || ev.step !== 'launch') continue;
+    out.push({ arrival: ev.scheduled, timeToReady: ev.ok ? ev.duration : null });
+  }
+  return out.sort((a, b) => a.arrival - b.arrival);
+}
+
+export function calibrate(base: ModelParams, record: RunRecord): Calibration {
+  const id = record.meta.id;
+  const p: ModelParams = { ...base };
+  const notes: string[] = [];
+  const trend = (key: string): TrendSummary | undefined => {
+    const t = record.summary.trends[key];
+    return t && t.count > 0 ? t : undefined;
+  };
+  const measured = <T>(value: T, what: string): Param<T> => ({
+    value,
+    origin: 'measured',
+    source: `${id}: ${what}`,
+  });
+  const described = (key: string, t: TrendSummary) => `${key} p50/p95 (n=${t.count})`;
+
+  const start = trend('launch.start');
+  if (start) p.spawn = measured(spreadOf(start), described('launch.start', start));
+  const pull = trend('launch.pull');
+  if (pull) p.imagePull = measured(spreadOf(pull), described('launch.pull', pull));
+  const scaleup = trend('launch.scaleup');
+  if (scaleup) p.nodeReady = measured(spreadOf(scaleup), described('launch.scaleup', scaleup));
+  const queue = trend('launch.queue');
+  if (queue) p.binderOverhead = measured(queue.p50, `launch.queue p50 (n=${queue.count})`);
+  const cells = trend('cell.exec');
+  if (cells) p.cellExec = measured(spreadOf(cells), described('cell.exec', cells));
+  const build = trend('launch.build');
+  if (build && build.max >= 1000) {
+    const time = { median: build.max, p95: build.max };
+    p.build = measured(
+      { needed: base.build.value.needed, time },
+      'launch.build max (the first launch built)',
+    );
+  }
+
+  const local = record.meta.target.kind === 'local' ? record.meta.target.local : undefined;
+  if (local) {
+    const setting = (key: string) => (typeof local[key] === 'number' ? local[key] : undefined);
+    const limit = setting('concurrentSpawnLimit');
+    if (limit !== undefined) p.concurrentSpawnLimit = measured(limit, 'target.local.concurrentSpawnLimit');
+    const quota = setting('launchQuota');
+    if (quota !== undefined) p.launchQuota = measured(quota, 'target.local.launchQuota');
+    const buildSeconds = setting('buildSeconds');
+    if (buildSeconds !== undefined) {
+      const ms = buildSeconds * 1000;
+      p.build = measured({ needed: ms > 0, time: { median: ms, p95: ms } }, 'target.local.buildSeconds');
+    }
+  }
+  const observed = observedLaunches(record);
+  let localFit: LocalFit | undefined;
+  if (local && observed.some((o) => o.timeToReady !== null)) {
+    localFit = fitLocal(valuesOf(p), observed, record.meta.seed, Math.max(1, record.meta.host.cpus));
+    const fit = `local fit over ${localFit.users} launches, rms ln error ${localFit.rmsLogError.toFixed(3)}`;
+    p.spawn = measured({ median: localFit.spawn, p95: localFit.spawn }, `spawn work, ${fit}`);
+    p.spawnConcurrency = measured(
+      localFit.concurrency,
+      'meta.host.cpus: the machine is one node of that many cores',
+    );
+    p.sessionWarmup = measured(localFit.warmup, `session warm-up work, ${fit}`);
+  }
+  if (record.partial)
+    notes.push(`${id} is a partial record (${record.summary.status}); its figures may be skewed`);
+  if (!start && !pull && !scaleup)
+    notes.push(`${id} has no launch phase timings; spawn and node times stay defaults`);
+  return { params: p, recordId: id, observed, ...(localFit ? { localFit } : {}), notes };
+}
+
+/** The local target as the simulator sees it: one fixed node with unbounded room, no pulls. */
+export function localTargetInput(model: ModelValues, arrivals: readonly number[], seed: number): SimInput {
+  const unbounded = {
+    cpu: Number.POSITIVE_INFINITY,
+    memory: Number.POSITIVE_INFINITY,
+    pods: Number.POSITIVE_INFINITY,
+  };
+  return {
+    seed,
+    arrivals,
+    user: { name: 'local', role: 'user', room: unbounded, min: 1, max: 1, initial: 1, suPerHour: 0 },
+    placeholders: 0,
+    model: { ...model, prePull: true, imagePull: { median: 0, p95: 0 }, dask: { mode: 'in-pod' } },
+  };
+}
+
+const WARMUP_MS = Array.from({ length: 17 }, (_, i) => 500 * i);
+const SPAWN_MS = Array.from({ length: 31 }, (_, i) => 500 + 250 * i);
+
+/**
+ * Fit the local machine as one node whose concurrency c is its core count (recorded in the run's
+ * meta): grid search over spawn work S (0.5–8 s) and a new session's warm-up W (0–8 s), replaying
+ * the recorded click times through the one-node model (deterministic spawns), minimising
+ *   E(S, W) = Σ_users (ln predicted_i − ln measured_i)²
+ * over users whose launch succeeded. Ties keep the first grid point (smaller W, then S).
+ */
+export function fitLocal(
+  model: ModelValues,
+  observed: readonly Observed[],
+  seed: number,
+  concurrency: number,
+): LocalFit {
+  const arrivals = observed.map((o) => o.arrival);
+  let best: LocalFit | null = null;
+  let bestErr = Number.POSITIVE_INFINITY;
+  for (const warmup of WARMUP_MS) {
+    for (const spawn of SPAWN_MS) {
+      const m: ModelValues = {
+        ...model,
+        spawn: { median: spawn, p95: spawn },
+        spawnConcurrency: concurrency,
+        sessionWarmup: warmup,
+      };
+      const sim = simulate(localTargetInput(m, arrivals, seed));
+      let err = 0;
+      let n = 0;
+      observed.forEach((o, i) => {
+        const predicted = sim.users[i]?.timeToReady;
+        if (o.timeToReady === null || predicted === null || predicted === undefined) return;
+        err += (Math.log(Math.max(1, predicted)) - Math.log(Math.max(1, o.timeToReady))) ** 2;
+        n += 1;
+      });
+      if (n > 0 && err < bestErr) {
+        bestErr = err;
+        best = { spawn, concurrency, warmup, rmsLogError: Math.sqrt(err / n), users: n };
+      }
+    }
+  }
+  if (!best) throw new RangeError('fitLocal: no successful launch to fit');
+  return best;
+}

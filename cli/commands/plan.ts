@@ -1,0 +1,120 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ExitCode, InputError } from '../../scenarios/errors.js';
+import type { CliIO } from '../main.js';
+
+/**
+ * `rehearse plan <scenario> [--from runs/<id>] [--event-hours H] [--events-per-year N] [--json]
+ * [--out plan.yaml]`: size the Jetstream2 cluster for the scenario (node groups, pre-scale,
+ * placeholders) and its SU budget. Progress on stderr, the report on stdout, the NodeGroupPlan to
+ * --out. Exit 0, or 2 for bad input (unknown flavor, impossible SLO, a user larger than any node).
+ */
+export async function plan(
+  io: CliIO,
+  scenarioFile: string,
+  flags: { from?: string; eventHours?: string; eventsPerYear?: string; json?: boolean; out?: string },
+): Promise<number> {
+  const [{ loadScenario }, { planArrivals }, { planCluster }, { formatPlan }, { planToYaml }] =
+    await Promise.all([
+      import('../../scenarios/load.js'),
+      import('../../loadgen/plan/arrivals.js'),
+      import('../../analysis/plan.js'),
+      import('../../analysis/format.js'),
+      import('../../analysis/plan-types.js'),
+    ]);
+  const loaded = await loadScenario(scenarioFile);
+  const { scenario } = loaded;
+  const eventHours = number('--event-hours', flags.eventHours);
+  const eventsPerYear = number('--events-per-year', flags.eventsPerYear);
+  const record = flags.from === undefined ? undefined : await readRun(io, flags.from);
+  const { packageRoot } = await import('../../provision/local/paths.js');
+  const toolVersion = (
+    JSON.parse(readFileSync(resolve(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+  ).version;
+  const progress = progressBar(io);
+  const report = planCluster({
+    scenario,
+    scenarioHash: loaded.hash,
+    arrivals: planArrivals(scenario).arrivals.map((a) => a.t),
+    ...(record ? { record } : {}),
+    ...(eventHours !== undefined ? { eventHours } : {}),
+    ...(eventsPerYear !== undefined ? { eventsPerYear } : {}),
+    toolVersion,
+    onProgress: progress.update,
+  });
+  progress.done();
+  if (flags.out !== undefined) {
+    writeFileSync(flags.out, planToYaml(report.plan));
+    io.stderr.write(`NodeGroupPlan written to ${flags.out}\n`);
+  }
+  if (flags.json) {
+    const { recommendation: rec, ...rest } = report;
+    const json = {
+      ...rest,
+      recommendation: { ...rec, sim: { end: rec.sim.end, groups: rec.sim.groups, stats: rec.sim.stats } },
+    };
+    io.stdout.write(
+      `${JSON.stringify(json, (_k, v) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v), 2)}\n`,
+    );
+  } else {
+    io.stdout.write(formatPlan(report));
+  }
+  return ExitCode.ok;
+}
+
+function number(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) {
+    throw new InputError('FLAG_INVALID', `${name} must be a number, got "${text}"`);
+  }
+  return n;
+}
+
+async function readRun(io: CliIO, dir: string) {
+  const { latestRun, readRecord } = await import('../../loadgen/record/reader.js');
+  const { RECORD_FILES } = await import('../../loadgen/record/writer.js');
+  let recordDir = dir;
+  if (!existsSync(join(dir, RECORD_FILES.meta)) && existsSync(dir)) {
+    const latest = latestRun(dir);
+    if (latest === null) {
+      throw new InputError('RECORD_INVALID', `${dir} holds no run record`, {
+        hint: 'give --from a record folder (runs/<id>) or the folder of records (runs); `rehearse run` writes them.',
+      });
+    }
+    recordDir = latest;
+  }
+  const record = readRecord(recordDir);
+  for (const w of record.warnings) io.stderr.write(`warning: ${w}\n`);
+  io.stderr.write(`calibrating from ${record.dir}\n`);
+  return record;
+}
+
+/** A bar redrawn in place on a terminal; on a pipe, a line every 25 %. */
+function progressBar(io: CliIO): { update: (done: number, total: number) => void; done: () => void } {
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  let lastQuarter = -1;
+  let lastDraw = 0;
+  return {
+    update(done, total) {
+      if (tty) {
+        if (done !== total && done - lastDraw < Math.max(1, total / 100)) return;
+        lastDraw = done;
+        const width = 30;
+        const filled = Math.round((done / total) * width);
+        io.stderr.write(
+          `\rsearching [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} candidates`,
+        );
+        return;
+      }
+      const quarter = Math.floor((done / total) * 4);
+      if (quarter > lastQuarter) {
+        lastQuarter = quarter;
+        io.stderr.write(`searching: ${done}/${total} candidates\n`);
+      }
+    },
+    done() {
+      if (tty) io.stderr.write('\n');
+    },
+  };
+}

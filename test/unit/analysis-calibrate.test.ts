@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { calibrate, localTargetInput } from '../../analysis/calibrate.js';
+import { defaultParams, valuesOf } from '../../analysis/model.js';
+import { simulate } from '../../analysis/sim/simulate.js';
+import type { RunRecord } from '../../loadgen/record/reader.js';
+import type { RunEvent, TrendSummary } from '../../loadgen/record/types.js';
+import { parseScenario } from '../../scenarios/load.js';
+
+const trend = (p50: number, p95: number, count = 8): TrendSummary => ({
+  count,
+  min: p50 / 2,
+  max: p95,
+  mean: p50,
+  p50,
+  p90: p95,
+  p95,
+  p99: p95,
+});
+
+function record(
+  kind: 'local' | 'binderhub',
+  events: RunEvent[],
+  trends: Record<string, TrendSummary>,
+  local?: Record<string, number>,
+): RunRecord {
+  return {
+    dir: '/nowhere',
+    meta: {
+      version: 1,
+      id: 'rec-1',
+      tool: { name: 'rehearse', version: '0.0.0' },
+      scenario: { name: 's', hash: 'h', source: 's.yaml', normalized: {} },
+      seed: 5,
+      target: { kind, ...(local ? { local } : {}) },
+      host: { hostname: 'h', platform: 'linux', arch: 'x64', node: '20', cpus: 2, memoryGiB: 8 },
+      intervalMs: 10_000,
+      plannedUsers: 8,
+      startedAt: '2026-11-24T00:00:00Z',
+      status: 'completed',
+    },
+    events,
+    intervals: [],
+    summary: {
+      id: 'rec-1',
+      scenario: 's',
+      partial: false,
+      status: 'completed',
+      startedAt: '2026-11-24T00:00:00Z',
+      durationMs: 60_000,
+      users: { planned: 8, arrived: 8, late: 0, completed: 8, failed: 0 },
+      trends,
+      rates: {},
+      failures: {},
+      thresholds: [],
+      verdict: 'pass',
+      leftovers: [],
+    },
+    partial: false,
+    warnings: [],
+  };
+}
+
+const localScenario = parseScenario(
+  [
+    'name: cal',
+    'target: { kind: local, buildTime: 10s }',
+    'repo: gh/a/b/HEAD',
+    'cohorts: [{ name: c, users: 8, arrival: { kind: burst, over: 20s } }]',
+    'session: { notebook: n.ipynb, thinkTime: { median: 5s, p95: 15s }, duration: 60s }',
+  ].join('\n'),
+  'cal.yaml',
+);
+
+describe('calibrate', () => {
+  it('recovers the local machine it was given: spawn work, concurrency and warm-up, all measured', () => {
+    const truth = {
+      ...valuesOf(defaultParams(localScenario)),
+      binderOverhead: 1000,
+      build: { needed: true, time: { median: 10_000, p95: 10_000 } },
+      spawn: { median: 2000, p95: 2000 },
+      spawnConcurrency: 2,
+      sessionWarmup: 3000,
+    };
+    const arrivals = [800, 3300, 5400, 11_100, 12_900, 15_300, 18_500, 19_400];
+    const sim = simulate(localTargetInput(truth, arrivals, 5));
+    const events: RunEvent[] = sim.users.map((u) => ({
+      type: 'step',
+      t: u.readyAt ?? 0,
+      user: `u${u.index}`,
+      step: 'launch',
+      scheduled: u.arrival,
+      duration: u.timeToReady ?? 0,
+      ok: true,
+    }));
+    const rec = record(
+      'local',
+      events,
+      { 'launch.queue': trend(1000, 1500), 'launch.start': trend(2500, 4700) },
+      {
+        buildSeconds: 10,
+        concurrentSpawnLimit: 64,
+        launchQuota: 0,
+      },
+    );
+    const cal = calibrate(defaultParams(localScenario), rec);
+    expect(cal.localFit).toMatchObject({ spawn: 2000, concurrency: 2, warmup: 3000, users: 8 }); // host.cpus 2
+    expect(cal.localFit?.rmsLogError).toBeCloseTo(0, 9);
+    for (const key of [
+      'spawn',
+      'spawnConcurrency',
+      'sessionWarmup',
+      'binderOverhead',
+      'build',
+      'concurrentSpawnLimit',
+    ] as const) {
+      expect(cal.params[key].origin).toBe('measured');
+      expect(cal.params[key].source).toContain('rec-1');
+    }
+    expect(cal.params.nodeReady.origin).toBe('default');
+  });
+
+  it("takes a hub's spawn, pull and scale-up times from the record's trends", () => {
+    const rec = record('binderhub', [], {
+      'launch.start': trend(12_000, 30_000),
+      'launch.pull': trend(90_000, 200_000),
+      'launch.scaleup': trend(240_000, 330_000),
+      'cell.exec': trend(800, 6000, 50),
+    });
+    const cal = calibrate(defaultParams(localScenario), rec);
+    expect(cal.params.spawn).toMatchObject({ value: { median: 12_000, p95: 30_000 }, origin: 'measured' });
+    expect(cal.params.imagePull.value).toEqual({ median: 90_000, p95: 200_000 });
+    expect(cal.params.nodeReady.value).toEqual({ median: 240_000, p95: 330_000 });
+    expect(cal.params.cellExec.origin).toBe('measured');
+    expect(cal.localFit).toBeUndefined();
+  });
+});
