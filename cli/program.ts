@@ -60,6 +60,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .argument('<dir>', 'a run record (runs/<id>), or a folder of records (runs: the latest)')
     .option('--json', 'print the written paths and the verdict as JSON')
     .option('--out <dir>', 'folder for the report files (default: the record folder)')
+    .option('--plan <file>', 'add a capacity plan: the JSON of `rehearse plan --json`')
     .action(run(async () => (await import('./commands/report.js')).report));
   program
     .command('compare')

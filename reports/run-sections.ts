@@ -172,7 +172,7 @@ function planSections(plan: PlanInput): SectionDef[] {
       spec: planFrontierSpec(plan),
       ...(chosen
         ? {
-            note: `Chosen: ${chosen.label}, ${chosen.su} SUs, p95 time to ready ${formatMs(chosen.p95ReadyMs)}.`,
+            note: `Chosen: ${chosen.label}, ${Math.round(chosen.su).toLocaleString('en-US')} SUs, p95 time to ready ${formatMs(chosen.p95ReadyMs)}.`,
           }
         : {}),
     },

@@ -51,7 +51,10 @@ export async function plan(
     const { recommendation: rec, ...rest } = report;
     const json = {
       ...rest,
-      recommendation: { ...rec, sim: { end: rec.sim.end, groups: rec.sim.groups, stats: rec.sim.stats } },
+      recommendation: {
+        ...rec,
+        sim: { end: rec.sim.end, groups: rec.sim.groups, stats: rec.sim.stats, timeline: rec.sim.timeline },
+      },
     };
     io.stdout.write(
       `${JSON.stringify(json, (_k, v) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v), 2)}\n`,

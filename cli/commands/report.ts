@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
- * `rehearse report <dir> [--json] [--out <dir>]`: write report.html, report.md (+ PNG charts) and
+ * `rehearse report <dir> [--json] [--out <dir>] [--plan <plan.json>]` (`--plan`: the JSON of
+ * `rehearse plan --json`, adding the candidates' frontier and the chosen plan's node count): write report.html, report.md (+ PNG charts) and
  * junit.xml for a run record. `<dir>` is a record (`runs/<id>`) or a folder of records (`runs`:
  * the latest). Exit 0 once the report is written, whatever the verdict (gate CI on `rehearse run`
  * or `rehearse summary`); a partial record gives a report marked partial, still exit 0; 2 when
@@ -13,7 +14,7 @@ import type { CliIO } from '../main.js';
 export async function report(
   io: CliIO,
   dir: string,
-  flags: { json?: boolean; out?: string },
+  flags: { json?: boolean; out?: string; plan?: string },
 ): Promise<number> {
   const { latestRun } = await import('../../loadgen/record/reader.js');
   const { RECORD_FILES } = await import('../../loadgen/record/writer.js');
@@ -29,7 +30,11 @@ export async function report(
     recordDir = latest;
   }
   const { writeRunReport } = await import('../../reports/run-report.js');
-  const files = await writeRunReport(recordDir, flags.out === undefined ? {} : { outDir: flags.out });
+  const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
+  const files = await writeRunReport(recordDir, {
+    ...(flags.out === undefined ? {} : { outDir: flags.out }),
+    plan,
+  });
   for (const w of files.warnings) io.stderr.write(`warning: ${w}\n`);
   if (flags.json) {
     const { warnings: _, ...out } = files;
@@ -41,4 +46,24 @@ export async function report(
     );
   }
   return ExitCode.ok;
+}
+
+/** The recommendation in the JSON written by `rehearse plan --json`, as the report's plan input. */
+async function readPlan(file: string) {
+  const { planInputFromRecommendation } = await import('../../reports/plan-input.js');
+  let json: { recommendation?: Parameters<typeof planInputFromRecommendation>[0] };
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
+  } catch (err) {
+    throw new InputError('PLAN_INVALID', `${file}: not readable JSON`, {
+      hint: 'Write it with `rehearse plan <scenario> --json > plan.json`.',
+      cause: err,
+    });
+  }
+  if (!json.recommendation?.chosen || !json.recommendation.sim?.timeline) {
+    throw new InputError('PLAN_INVALID', `${file}: no recommendation with a simulated timeline in it`, {
+      hint: 'Write it with `rehearse plan <scenario> --json > plan.json`.',
+    });
+  }
+  return planInputFromRecommendation(json.recommendation);
 }
