@@ -17,6 +17,7 @@ import {
   type SampleBound,
   spreadBand,
 } from './compare-stats.js';
+import { safeUrl } from './run-page.js';
 
 export type { CompareSettings, Fired, PercentileComparison, SpreadBand } from './compare-stats.js';
 
@@ -262,7 +263,7 @@ function identity(r: RunRecord): RunIdentity {
     scenarioHash: r.meta.scenario.hash,
     seed: r.meta.seed,
     tool: `${r.meta.tool.name} ${r.meta.tool.version}`,
-    target: `${t.kind}${t.binderUrl ? ` ${t.binderUrl}` : t.hubUrl ? ` ${t.hubUrl}` : ''}${local}`,
+    target: `${t.kind}${t.binderUrl ? ` ${safeUrl(t.binderUrl)}` : t.hubUrl ? ` ${safeUrl(t.hubUrl)}` : ''}${local}`,
     startedAt: r.meta.startedAt,
     status: r.summary.status,
     partial: r.partial,

@@ -43,10 +43,11 @@ export async function plan(
     onProgress: progress.update,
   });
   progress.done();
-  if (flags.out !== undefined) {
-    writeFileSync(flags.out, planToYaml(report.plan));
-    io.stderr.write(`NodeGroupPlan written to ${flags.out}\n`);
-  }
+  // The NodeGroupPlan is the product of `plan` (provision/jetstream2 reads it): always written,
+  // to --out or to <scenario name>.plan.yaml in the current folder.
+  const out = flags.out ?? `${report.plan.scenario.name}.plan.yaml`;
+  writeFileSync(out, planToYaml(report.plan));
+  io.stderr.write(`NodeGroupPlan written to ${out}\n`);
   if (flags.json) {
     const { recommendation: rec, ...rest } = report;
     const json = {

@@ -45,9 +45,26 @@ describe('rehearse plan', () => {
     expect(written.groups.find((g) => g.role === 'user')?.flavor).toBe('m3.large');
   }, 120_000);
 
+  it('writes the NodeGroupPlan even without --out, and says where', async () => {
+    const c = capture();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      await plan(c.io, join(cwd, 'scenarios/pythia-workshop.yaml'), {});
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(c.err()).toContain('NodeGroupPlan written to pythia-workshop.plan.yaml');
+    expect(readFileSync(join(dir, 'pythia-workshop.plan.yaml'), 'utf8')).toContain('version: 1');
+  }, 120_000);
+
   it('--json carries every parameter with its origin', async () => {
     const c = capture();
-    await plan(c.io, 'scenarios/pythia-workshop.yaml', { json: true, eventHours: '8' });
+    await plan(c.io, 'scenarios/pythia-workshop.yaml', {
+      json: true,
+      eventHours: '8',
+      out: join(dir, 'json.plan.yaml'),
+    });
     const report = JSON.parse(c.out()) as {
       params: Record<string, { origin: string; source: string }>;
       plan: { preScale: { steps: { at: number }[] } };

@@ -124,7 +124,7 @@ describe('calibration against the local stack', () => {
       stderr: new Writable({ write: (_c, _e, done) => done() }),
       env: {},
     };
-    expect(await plan(io, file, { from: runs, json: true })).toBe(0);
+    expect(await plan(io, file, { from: runs, json: true, out: join(dir, 'calibrated.plan.yaml') })).toBe(0);
     const report = JSON.parse(out) as { params: Record<string, { origin: string; source: string }> };
     for (const key of [
       'spawn',
