@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
@@ -61,15 +60,6 @@ export function parseTolerance(text: string): number {
 
 /** A record folder, or the latest record in a folder of records (as `rehearse summary`). */
 async function recordDir(dir: string, role: string): Promise<string> {
-  const { latestRun } = await import('../../loadgen/record/reader.js');
-  const { RECORD_FILES } = await import('../../loadgen/record/writer.js');
-  const looksLikeRecord = [RECORD_FILES.meta, RECORD_FILES.events].some((f) => existsSync(join(dir, f)));
-  if (looksLikeRecord || !existsSync(dir)) return dir; // readRecord says what is wrong with it
-  const latest = latestRun(dir);
-  if (latest === null) {
-    throw new InputError('RECORD_INVALID', `the ${role} ${dir} holds no run record`, {
-      hint: 'Give a record folder (runs/<id>) or a folder of records (the latest is used); `rehearse run` writes them.',
-    });
-  }
-  return latest;
+  const { resolveRecordDir } = await import('../../loadgen/record/reader.js');
+  return resolveRecordDir(dir, role);
 }

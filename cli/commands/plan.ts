@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
@@ -76,18 +76,8 @@ function number(name: string, text: string | undefined): number | undefined {
 }
 
 async function readRun(io: CliIO, dir: string) {
-  const { latestRun, readRecord } = await import('../../loadgen/record/reader.js');
-  const { RECORD_FILES } = await import('../../loadgen/record/writer.js');
-  let recordDir = dir;
-  if (!existsSync(join(dir, RECORD_FILES.meta)) && existsSync(dir)) {
-    const latest = latestRun(dir);
-    if (latest === null) {
-      throw new InputError('RECORD_INVALID', `${dir} holds no run record`, {
-        hint: 'give --from a record folder (runs/<id>) or the folder of records (runs); `rehearse run` writes them.',
-      });
-    }
-    recordDir = latest;
-  }
+  const { readRecord, resolveRecordDir } = await import('../../loadgen/record/reader.js');
+  const recordDir = resolveRecordDir(dir, '--from');
   const record = readRecord(recordDir);
   for (const w of record.warnings) io.stderr.write(`warning: ${w}\n`);
   io.stderr.write(`calibrating from ${record.dir}\n`);

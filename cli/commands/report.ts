@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
@@ -16,19 +15,8 @@ export async function report(
   dir: string,
   flags: { json?: boolean; out?: string; plan?: string },
 ): Promise<number> {
-  const { latestRun } = await import('../../loadgen/record/reader.js');
-  const { RECORD_FILES } = await import('../../loadgen/record/writer.js');
-  let recordDir = dir;
-  const looksLikeRecord = [RECORD_FILES.meta, RECORD_FILES.events].some((f) => existsSync(join(dir, f)));
-  if (!looksLikeRecord && existsSync(dir)) {
-    const latest = latestRun(dir);
-    if (latest === null) {
-      throw new InputError('RECORD_INVALID', `${dir} holds no run record`, {
-        hint: 'Give a record folder (runs/<id>) or the folder of records (runs); `rehearse run` writes them.',
-      });
-    }
-    recordDir = latest;
-  }
+  const { resolveRecordDir } = await import('../../loadgen/record/reader.js');
+  const recordDir = resolveRecordDir(dir);
   const { writeRunReport } = await import('../../reports/run-report.js');
   const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
   const files = await writeRunReport(recordDir, {

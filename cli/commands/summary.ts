@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
+import { ExitCode } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
@@ -9,19 +7,8 @@ import type { CliIO } from '../main.js';
  * fail (CI can gate on it), 2 when there is no readable record.
  */
 export async function summary(io: CliIO, dir: string, flags: { json?: boolean }): Promise<number> {
-  const { latestRun, readRecord } = await import('../../loadgen/record/reader.js');
-  const { RECORD_FILES } = await import('../../loadgen/record/writer.js');
-  let recordDir = dir;
-  const looksLikeRecord = [RECORD_FILES.meta, RECORD_FILES.events].some((f) => existsSync(join(dir, f)));
-  if (!looksLikeRecord && existsSync(dir)) {
-    const latest = latestRun(dir);
-    if (latest === null) {
-      throw new InputError('RECORD_INVALID', `${dir} holds no run record`, {
-        hint: 'Give a record folder (runs/<id>) or the folder of records (runs); `rehearse run` writes them.',
-      });
-    }
-    recordDir = latest;
-  }
+  const { readRecord, resolveRecordDir } = await import('../../loadgen/record/reader.js');
+  const recordDir = resolveRecordDir(dir);
   const record = readRecord(recordDir);
   for (const w of record.warnings) io.stderr.write(`warning: ${w}\n`);
   if (flags.json) {

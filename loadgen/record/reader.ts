@@ -210,3 +210,20 @@ function isEvent(v: unknown): v is RunEvent {
 function isInterval(v: unknown): v is IntervalRecord {
   return isObject(v) && typeof v.start === 'number' && typeof v.end === 'number' && isObject(v.trends);
 }
+
+/**
+ * What a user may give where a record is expected: a record folder (`runs/<id>`), or a folder of
+ * records (`runs`: the latest one). A path that is neither is returned as is (readRecord then says
+ * what is wrong with it); a folder with no record in it is an InputError naming `role`.
+ */
+export function resolveRecordDir(dir: string, role = 'record'): string {
+  const looksLikeRecord = ['meta.json', 'events.jsonl'].some((f) => existsSync(join(dir, f)));
+  if (looksLikeRecord || !existsSync(dir)) return dir;
+  const latest = latestRun(dir);
+  if (latest === null) {
+    throw new InputError('RECORD_INVALID', `the ${role} ${dir} holds no run record`, {
+      hint: 'Give a record folder (runs/<id>) or a folder of records (the latest is used); `rehearse run` writes them.',
+    });
+  }
+  return latest;
+}
