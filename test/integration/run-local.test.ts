@@ -190,7 +190,7 @@ describe('rehearse run on the local target', () => {
         `target: { kind: jupyterhub, url: "${t.stack.state.hubUrl}", tokenEnv: REHEARSE_TEST_HUB_TOKEN }`,
         'repo: gh/rehearse-examples/dask-intro/HEAD',
         'cohorts: [{ name: class, users: 2, arrival: { kind: list, at: [0s, 500ms] } }]',
-        `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 2s }`,
+        `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 15s }`,
         'slo: ["session.failed count == 0"]',
         '',
       ].join('\n'),
