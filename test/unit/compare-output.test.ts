@@ -92,6 +92,22 @@ describe('writeComparison', () => {
     expect(html).toContain('only in the baseline, not compared: ws.connect');
   });
 
+  it('never writes credentials from the recorded target URLs (HTML, Markdown, JUnit, JSON)', async () => {
+    const secret = 'a0b1c2d3e4f5a6b7c8d9e0f1';
+    const leaky = record('leaky', slow.intervals[0] as IntervalRecord);
+    leaky.meta.target = {
+      kind: 'binderhub',
+      binderUrl: `https://user:${secret}@binder.example/?token=${secret}`,
+    };
+    const c = compareRuns(base, leaky, { tolerance: 0.1 });
+    const dir = join(out, 'leaky');
+    const files = await writeComparison(c, dir);
+    for (const f of [files.html, files.markdown, files.json, files.junit])
+      expect(readFileSync(f, 'utf8')).not.toContain(secret);
+    expect(JSON.stringify(c)).not.toContain(secret);
+    expect(readFileSync(files.html, 'utf8')).toContain('binder.example');
+  });
+
   it('Markdown with the verdict table and PNG charts beside it; JUnit one case per metric and rate', async () => {
     const c = compareRuns(base, slow, { tolerance: 0.1 });
     const files = await writeComparison(c, out);
