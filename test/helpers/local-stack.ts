@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processesWithMarker } from '../../provision/local/processes.js';
@@ -33,3 +33,16 @@ export async function startTestStack(opts: Omit<UpOptions, 'stateDir'> = {}): Pr
 export const DASK_CELL =
   'import dask.array as da\nprint(int(da.arange(1_000_000, chunks=100_000).sum().compute()))';
 export const DASK_ANSWER = '499999500000';
+
+/** Write a minimal nbformat-4 notebook whose code cells are `sources`, in order; returns `path`. */
+export function writeNotebook(path: string, ...sources: string[]): string {
+  const cells = sources.map((source) => ({
+    cell_type: 'code',
+    metadata: {},
+    outputs: [],
+    execution_count: null,
+    source,
+  }));
+  writeFileSync(path, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }));
+  return path;
+}

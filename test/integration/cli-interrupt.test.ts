@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HubClient } from '../../loadgen/clients/hub.js';
-import { startTestStack, type TestStack } from '../helpers/local-stack.js';
+import { startTestStack, type TestStack, writeNotebook } from '../helpers/local-stack.js';
 
 // Ctrl-C in the middle of a cell: `rehearse launch` (a child process, signalled like a terminal
 // would) stops waiting, removes the kernel, the server and the temporary user, and exits non-zero.
@@ -24,15 +24,7 @@ afterAll(async () => {
 
 it('SIGINT during a long cell cleans up on the hub and exits 1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rehearse-int-'));
-  const nb = join(dir, 'slow.ipynb');
-  const cell = {
-    cell_type: 'code',
-    metadata: {},
-    outputs: [],
-    execution_count: null,
-    source: 'import time\ntime.sleep(120)',
-  };
-  writeFileSync(nb, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [cell] }));
+  const nb = writeNotebook(join(dir, 'slow.ipynb'), 'import time\ntime.sleep(120)');
   const child = spawn(
     process.execPath,
     [

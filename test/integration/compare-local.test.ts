@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compare } from '../../cli/commands/compare.js';
 import { reportError } from '../../cli/main.js';
 import type { Comparison } from '../../reports/compare.js';
+import { writeNotebook } from '../helpers/local-stack.js';
 
 // `rehearse compare` on real runs of the local stack (JupyterHub, jupyter-server, ipykernel): two
 // runs of the same configuration, and one whose emulated image build is slower. Each run gets a
@@ -76,15 +77,7 @@ let runs: string;
 
 function scenario(name: string, buildTime: string): string {
   const nb = join(dir, 'one.ipynb');
-  writeFileSync(
-    nb,
-    JSON.stringify({
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata: {},
-      cells: [{ cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: '6 * 7' }],
-    }),
-  );
+  writeNotebook(nb, '6 * 7');
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,

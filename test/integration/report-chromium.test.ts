@@ -10,7 +10,7 @@ import { report } from '../../cli/commands/report.js';
 import { type CliIO, reportError } from '../../cli/main.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import { writeRunReport } from '../../reports/run-report.js';
-import { startTestStack, type TestStack } from '../helpers/local-stack.js';
+import { startTestStack, type TestStack, writeNotebook } from '../helpers/local-stack.js';
 
 // The HTML report of a real local run (JupyterHub, jupyter-server, ipykernel on this machine),
 // opened in headless Debian Chromium: every chart present with data marks, no console or page
@@ -66,17 +66,7 @@ beforeAll(async () => {
   t = await startTestStack({ buildSeconds: 2 });
   dir = mkdtempSync(join(tmpdir(), 'rehearse-report-'));
   const nb = join(dir, 'one.ipynb');
-  writeFileSync(
-    nb,
-    JSON.stringify({
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata: {},
-      cells: [
-        { cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: 'sum(range(1000))' },
-      ],
-    }),
-  );
+  writeNotebook(nb, 'sum(range(1000))');
   const scenario = join(dir, 'tiny.yaml');
   writeFileSync(
     scenario,

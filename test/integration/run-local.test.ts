@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient } from '../../loadgen/clients/hub.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import type { RunSummary } from '../../loadgen/record/types.js';
-import { startTestStack, type TestStack } from '../helpers/local-stack.js';
+import { startTestStack, type TestStack, writeNotebook } from '../helpers/local-stack.js';
 
 // `rehearse run` end to end against the real local stack (JupyterHub, jupyter-server, ipykernel,
 // Dask): the CLI as a child process, a local target started by the test so that "the hub is
@@ -104,15 +104,7 @@ describe('rehearse run on the local target', () => {
 
   it('exits 99 when a threshold cannot be met', async () => {
     const nb = join(dir, 'one.ipynb');
-    writeFileSync(
-      nb,
-      JSON.stringify({
-        nbformat: 4,
-        nbformat_minor: 5,
-        metadata: {},
-        cells: [{ cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: '1+1' }],
-      }),
-    );
+    writeNotebook(nb, '1+1');
     const file = scenario('impossible', [
       'cohorts: [{ name: one, users: 1, arrival: { kind: list, at: [0s] } }]',
       `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 1s }`,
@@ -126,23 +118,7 @@ describe('rehearse run on the local target', () => {
 
   it('Ctrl-C mid-run leaves no server or user on the hub and a readable partial record', async () => {
     const nb = join(dir, 'slow.ipynb');
-    writeFileSync(
-      nb,
-      JSON.stringify({
-        nbformat: 4,
-        nbformat_minor: 5,
-        metadata: {},
-        cells: [
-          {
-            cell_type: 'code',
-            metadata: {},
-            outputs: [],
-            execution_count: null,
-            source: 'import time\ntime.sleep(300)',
-          },
-        ],
-      }),
-    );
+    writeNotebook(nb, 'import time\ntime.sleep(300)');
     const file = scenario('interrupted', [
       'cohorts: [{ name: class, users: 3, arrival: { kind: list, at: [0s, 1s, 120s] } }]',
       `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 10m }`,
@@ -171,17 +147,7 @@ describe('rehearse run on the local target', () => {
 
   it('runs against a plain JupyterHub (REST spawn, hub-authenticated single-user servers) and removes its users', async () => {
     const nb = join(dir, 'hub.ipynb');
-    writeFileSync(
-      nb,
-      JSON.stringify({
-        nbformat: 4,
-        nbformat_minor: 5,
-        metadata: {},
-        cells: [
-          { cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: 'print(6 * 7)' },
-        ],
-      }),
-    );
+    writeNotebook(nb, 'print(6 * 7)');
     const file = join(dir, 'hub.yaml');
     writeFileSync(
       file,
