@@ -1,0 +1,153 @@
+/**
+ * jetstream2.yaml: what `rehearse provision` cannot read from the NodeGroupPlan — the cluster template,
+ * the hub's host names, the image registry, the allocation's quotas. One strict zod schema is the type
+ * and the validator. Every field is optional: whatever is missing becomes a Terraform variable of the
+ * stack (see VARIABLES in the stacks), so `provision synth --plan plan.yaml` works with no config.
+ *
+ * Secrets never go here: the OpenStack application credential comes from OS_APPLICATION_CREDENTIAL_ID /
+ * _SECRET or a clouds.yaml entry named by `cloud` (OS_CLOUD), the registry password from
+ * TF_VAR_registry_password.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../../scenarios/errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+/** Label values must be strings (Magnum rejects others); YAML `true` or `5` would not be. */
+const labels = z.record(z.string(), z.string());
+
+const template = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .describe('template name; change it to get a new template (Magnum refuses updates)'),
+    image: z.string().regex(UUID, 'a Glance image UUID (Magnum reads shared images named by name as Unset)'),
+    capiHelmChartVersion: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('label capi_helm_chart_version (template only)'),
+    labels: labels.optional().describe('extra template labels'),
+  })
+  .strict()
+  .describe('define a cluster template instead of referencing one');
+
+export const jetstream2ConfigSchema = z
+  .object({
+    cloud: z.string().min(1).optional().describe('clouds.yaml entry (else OS_CLOUD or OS_* variables)'),
+    region: z.string().min(1).optional().describe('OpenStack region (Jetstream2: IU)'),
+    /** Where Terraform state lives (default: the folder that holds cdktf.out). */
+    stateDir: z.string().min(1).optional(),
+    cluster: z
+      .object({
+        name: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -')
+          .optional(),
+        templateId: z.string().regex(UUID, 'a cluster template UUID').optional(),
+        template: template.optional(),
+        keypair: z.string().min(1).optional().describe('Nova keypair name, for ssh to the nodes'),
+        labels: labels.optional().describe('extra cluster labels (merged over the template)'),
+      })
+      .strict()
+      .refine((c) => !(c.templateId && c.template), {
+        message: 'give templateId (an existing template, recommended) or template (define one), not both',
+      })
+      .optional(),
+    quota: z
+      .object({
+        cores: z.int().min(0),
+        ramGB: z.int().min(0),
+        floatingIps: z.int().min(0),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "the allocation's CPU quotas (openstack quota show); absent: Jetstream2 startup defaults, as warnings",
+      ),
+    binderhub: z
+      .object({
+        chartVersion: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('BinderHub chart version (helm search repo --devel)'),
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/)
+          .optional(),
+        host: z
+          .string()
+          .regex(HOST, 'a DNS name')
+          .optional()
+          .describe('BinderHub host, e.g. binder.example.org'),
+        hubHost: z.string().regex(HOST, 'a DNS name').optional().describe('JupyterHub host'),
+        tls: z
+          .object({
+            clusterIssuer: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('cert-manager ClusterIssuer to annotate ingresses with'),
+            binderSecret: z.string().min(1).optional(),
+            hubSecret: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
+        ingressClassName: z.string().min(1).optional(),
+        installIngressNginx: z.boolean().optional(),
+        registry: z
+          .object({
+            url: z.url().optional().describe('registry API URL, e.g. https://quay.io'),
+            username: z.string().min(1).optional(),
+            imagePrefix: z.string().min(1).optional().describe('e.g. quay.io/<org>/binder-'),
+          })
+          .strict()
+          .optional(),
+        rateLimit: z.int().min(0).optional().describe('BinderHub RateLimiter.limit per IP per hour; 0 = off'),
+        cull: z
+          .object({ timeoutSec: z.int().min(60), everySec: z.int().min(10) })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type Jetstream2Config = z.infer<typeof jetstream2ConfigSchema>;
+
+/** Parse and validate jetstream2.yaml text; InputError CONFIG_INVALID listing every issue with its path. */
+export function parseJetstream2Config(text: string, sourceName: string): Jetstream2Config {
+  let data: unknown;
+  try {
+    data = parse(text) ?? {};
+  } catch (err) {
+    throw new InputError('CONFIG_INVALID', `${sourceName} is not YAML: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const result = jetstream2ConfigSchema.safeParse(data);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map(
+    (i) => `${sourceName} ${i.path.join('.') || '(config)'}: ${i.message}`,
+  );
+  throw new InputError('CONFIG_INVALID', issues.join('\n'), {
+    hint: 'see docs/jetstream2.md for every field of jetstream2.yaml',
+  });
+}
+
+export function loadJetstream2Config(file: string): Jetstream2Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError('CONFIG_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return parseJetstream2Config(text, file);
+}

@@ -1,0 +1,103 @@
+/**
+ * BinderHub chart values from a NodeGroupPlan (pure; the binderhub stack releases them). Strings may
+ * carry Terraform expressions such as `${var.binder_host}` for what jetstream2.yaml did not give:
+ * Terraform interpolates them inside the values YAML at plan time.
+ *
+ * Placement: Jetstream2's nodes carry only the driver's `capi.stackhpc.com/node-group=<group>` label
+ * (node-group labels and roles are not propagated, capacity.md §1.6), so every pod is placed by that
+ * label and z2jh's node-purpose affinity is switched off (`matchNodePurpose: ignore`), as 2i2c does
+ * for Pythia (§3.1): hub, proxy, user-scheduler and binder on `core`; user servers, placeholders,
+ * builds and the hook image puller on the user group.
+ */
+import type { NodeGroupPlan } from '../../analysis/plan-types.js';
+
+export interface BinderhubValuesInput {
+  plan: NodeGroupPlan;
+  /** BinderHub and JupyterHub host names (or Terraform expressions). */
+  binderHost: string;
+  hubHost: string;
+  ingressClassName: string;
+  tls: { clusterIssuer?: string; binderSecret: string; hubSecret: string };
+  /** Registry API URL and user; the password goes in through a sensitive `set`, never in these values. */
+  registry: { url: string; username: string; imagePrefix: string };
+  /** BinderHub RateLimiter.limit (launches per client IP per hour); 0 turns it off for rehearsals. */
+  rateLimit: number;
+  cull: { timeoutSec: number; everySec: number };
+}
+
+/** Chart values are JSON-like data. */
+export type Values = { [key: string]: unknown };
+
+export function binderhubValues(input: BinderhubValuesInput): Values {
+  const { plan } = input;
+  const core = coreSelector(plan);
+  const user = plan.user.nodeSelector;
+  const annotations = input.tls.clusterIssuer
+    ? { 'cert-manager.io/cluster-issuer': input.tls.clusterIssuer }
+    : undefined;
+  const ingress = (host: string, secretName: string) => ({
+    enabled: true,
+    ingressClassName: input.ingressClassName,
+    hosts: [host],
+    ...(annotations ? { annotations } : {}),
+    tls: [{ hosts: [host], secretName }],
+  });
+  const { guarantee, limit, placeholders } = plan.user;
+  // z2jh gives placeholders the user pods' requests; say so explicitly only when the plan differs.
+  const samePlaceholder =
+    placeholders.requests.cpu === guarantee.cpu && placeholders.requests.memory === guarantee.memory;
+  return {
+    nodeSelector: core,
+    service: { type: 'ClusterIP' },
+    // Jetstream2 nodes run containerd with no Docker socket, so the chart's default `host` builder
+    // has nothing to talk to: builds use a Docker-in-Docker daemonset.
+    imageBuilderType: 'dind',
+    registry: { url: input.registry.url, username: input.registry.username },
+    config: {
+      BinderHub: {
+        use_registry: true,
+        image_prefix: input.registry.imagePrefix,
+        hub_url: `https://${input.hubHost}`,
+      },
+      // BinderHub's default is 10 launches per client IP per hour: a rehearsal from one machine
+      // would be refused after 10 attendees (protocols.md). Restore it after the rehearsal.
+      RateLimiter: { limit: input.rateLimit },
+      KubernetesBuildExecutor: { node_selector: user },
+    },
+    ingress: ingress(input.binderHost, input.tls.binderSecret),
+    jupyterhub: {
+      hub: { concurrentSpawnLimit: plan.hub.concurrentSpawnLimit, nodeSelector: core },
+      proxy: { service: { type: 'ClusterIP' }, chp: { nodeSelector: core } },
+      singleuser: {
+        nodeSelector: user,
+        startTimeout: plan.hub.startTimeoutSec,
+        // Bytes and cores as numbers: KubeSpawner reads a bare number as bytes, so no unit ambiguity
+        // (KubeSpawner's "G" is 2^30, Kubernetes' is 10^9).
+        cpu: { guarantee: guarantee.cpu, limit: limit.cpu },
+        memory: { guarantee: guarantee.memory, limit: limit.memory },
+      },
+      scheduling: {
+        // Placeholders at priority -10: the lowest that still triggers scale-up (cluster-autoscaler's
+        // expendable-pods cutoff, capacity.md §4.3) and below every user pod, so they are evicted first.
+        podPriority: { enabled: true, userPlaceholderPriority: placeholders.priority },
+        userPlaceholder: {
+          enabled: true,
+          replicas: placeholders.replicas,
+          ...(samePlaceholder ? {} : { resources: { requests: placeholders.requests } }),
+        },
+        userScheduler: { nodeSelector: core },
+        corePods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
+        userPods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
+      },
+      prePuller: { hook: { nodeSelector: user } },
+      cull: { enabled: true, timeout: input.cull.timeoutSec, every: input.cull.everySec },
+      ingress: ingress(input.hubHost, input.tls.hubSecret),
+    },
+  };
+}
+
+/** nodeSelector of the plan's core group (its labels carry capi.stackhpc.com/node-group). */
+export function coreSelector(plan: NodeGroupPlan): Record<string, string> {
+  const core = plan.groups.find((g) => g.role === 'core');
+  return { 'capi.stackhpc.com/node-group': core?.name ?? 'core' };
+}
