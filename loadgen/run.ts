@@ -1,26 +1,28 @@
-import { cpus, hostname, totalmem } from 'node:os';
 import type { LoadedScenario } from '../scenarios/load.js';
 import { type Clock, RealClock } from './clock.js';
 import { MetricStore } from './metrics/store.js';
 import type { CodeCell } from './notebook.js';
-import { planArrivals } from './plan/arrivals.js';
+import { type ArrivalPlan, planArrivals } from './plan/arrivals.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from './record/types.js';
-import { RecordWriter } from './record/writer.js';
+import { INTERVAL_MS, RunRecorder } from './run-record.js';
 import { startLoopDelaySampler } from './runner/loop-delay.js';
 import type { RunReporter } from './runner/progress.js';
-import { RATE_LIMIT_STOP, runPlan } from './runner/runner.js';
-import { buildSummary } from './runner/summary.js';
+import { RATE_LIMIT_STOP, type RunOutcome, runPlan } from './runner/runner.js';
 import type { TargetAdapter } from './runner/targets.js';
-import type { UserContext } from './runner/user.js';
+import type { UserContext, UserResult } from './runner/user.js';
 import { checkAbort, type Threshold, thresholdPercentiles } from './thresholds.js';
 
 /**
  * `rehearse run` as a library call: plan the arrivals, run them against a target, record
  * everything into `runs/<id>/`, judge the thresholds. The caller owns the target's lifetime
  * (the CLI starts and stops the local one) and the signals (`stop`: finish cleanly; `abort`: now).
+ *
+ * `executePlan` is the one code path that runs a plan, whole (here) or one shard of it (a
+ * distributed worker, loadgen/distributed/worker.ts); only where its intervals, events and user
+ * results go differs.
  */
 
-export const INTERVAL_MS = 10_000;
+export { INTERVAL_MS };
 
 export interface RehearseOptions {
   loaded: LoadedScenario;
@@ -50,43 +52,45 @@ export interface RehearseResult {
   rateLimited: boolean;
 }
 
-export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
-  const { scenario } = o.loaded;
-  const clock = o.clock ?? new RealClock();
-  const seed = o.seed ?? scenario.seed;
-  const plan = planArrivals(scenario, { seed });
-  const startedAt = clock.wallTime(0).toISOString();
-  const writer = RecordWriter.create(o.runsDir, {
-    id: o.runId,
-    tool: { name: 'rehearse', version: o.toolVersion },
-    scenario: { name: scenario.name, hash: o.loaded.hash, source: o.loaded.sourcePath, normalized: scenario },
-    seed,
-    target: o.target.describe(),
-    host: {
-      hostname: hostname(),
-      platform: process.platform,
-      arch: process.arch,
-      node: process.version,
-      cpus: cpus().length,
-      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    },
-    intervalMs: INTERVAL_MS,
-    plannedUsers: plan.arrivals.length,
-    startedAt,
-  });
-  const intervals: IntervalRecord[] = [];
-  const failedCleanups: RunEvent[] = [];
-  const store = new MetricStore({
-    intervalMs: INTERVAL_MS,
-    onInterval: (rec) => {
-      intervals.push(rec);
-      writer.interval(rec);
-    },
-  });
-  const event = (ev: RunEvent) => {
-    writer.event(ev);
-    if (ev.type === 'cleanup' && !ev.ok) failedCleanups.push(ev);
-  };
+export interface ExecuteOptions {
+  plan: ArrivalPlan;
+  clock: Clock;
+  target: TargetAdapter;
+  cells: readonly CodeCell[];
+  session: UserContext['session'];
+  protocol: 'v1' | 'legacy';
+  /** abortOnFail thresholds are checked on this process's own metrics (none for a worker). */
+  thresholds: readonly Threshold[];
+  reporter?: RunReporter;
+  stop: AbortSignal;
+  abort: AbortSignal;
+  stepTimeoutMs?: number;
+  cellTimeoutMs?: number;
+  sampleLoopDelay?: boolean;
+  openServer?: UserContext['openServer'];
+  onInterval(rec: IntervalRecord): void;
+  event(ev: RunEvent): void;
+  onUserEnd?: (r: UserResult) => void;
+}
+
+export interface PlanExecution {
+  /** What runPlan returned; undefined when it threw (`error`). */
+  outcome: RunOutcome | undefined;
+  status: RunStatus;
+  /** Run-clock ms when it ended. */
+  endedAt: number;
+  failed: boolean;
+  error?: unknown;
+}
+
+/**
+ * Run a plan into a metric store whose closed intervals go to `onInterval`. Never throws: an
+ * error ends the run with status 'failed' (returned in `error`) after the store is closed, so the
+ * caller can still complete its record or stream before rethrowing.
+ */
+export async function executePlan(o: ExecuteOptions): Promise<PlanExecution> {
+  const { clock } = o;
+  const store = new MetricStore({ intervalMs: INTERVAL_MS, onInterval: o.onInterval });
   const stopSampler =
     o.sampleLoopDelay === false
       ? () => undefined
@@ -94,23 +98,24 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
           (s) => store.add(s),
           () => clock.now(),
         );
-  let status: RunStatus = 'failed';
-  let outcome: Awaited<ReturnType<typeof runPlan>> | undefined;
-  let summary: RunSummary | undefined;
+  let outcome: RunOutcome | undefined;
+  let error: unknown;
+  let failed = false;
   try {
     outcome = await runPlan({
-      plan,
+      plan: o.plan,
       clock,
       store,
-      event,
+      event: o.event,
       reporter: o.reporter,
       stop: o.stop,
       abort: o.abort,
+      onUserEnd: o.onUserEnd,
       user: {
         target: o.target,
         cells: o.cells,
-        session: scenario.session,
-        protocol: o.protocol ?? 'v1',
+        session: o.session,
+        protocol: o.protocol,
         stepTimeoutMs: o.stepTimeoutMs ?? 120_000,
         cellTimeoutMs: o.cellTimeoutMs ?? 600_000,
         openServer: o.openServer,
@@ -125,29 +130,61 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
           }
         : undefined,
     });
-    status = outcome.stopReason ? 'aborted' : 'completed';
+  } catch (err) {
+    error = err;
+    failed = true;
   } finally {
-    // Also after an error: the record is completed (status failed) so that it stays readable.
     stopSampler();
-    const endedAt = outcome?.endedAt ?? clock.now();
-    event({ type: 'run-end', t: endedAt, status });
-    store.close(endedAt);
-    summary = buildSummary({
-      id: writer.id,
-      scenario: scenario.name,
-      status,
-      stopReason: outcome?.stopReason,
-      startedAt,
-      endedAt: clock.wallTime(endedAt).toISOString(),
-      durationMs: endedAt,
-      planned: plan.arrivals.length,
-      results: outcome?.results ?? [],
-      intervals,
-      events: failedCleanups,
-      thresholds: o.thresholds,
-    });
-    writer.finish(summary, status, outcome?.stopReason);
-    writer.close();
   }
-  return { summary, dir: writer.dir, rateLimited: outcome.stopReason === RATE_LIMIT_STOP };
+  const status: RunStatus = failed ? 'failed' : outcome?.stopReason ? 'aborted' : 'completed';
+  const endedAt = outcome?.endedAt ?? clock.now();
+  o.event({ type: 'run-end', t: endedAt, status });
+  store.close(endedAt);
+  return { outcome, status, endedAt, failed, error };
+}
+
+export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
+  const { scenario } = o.loaded;
+  const clock = o.clock ?? new RealClock();
+  const seed = o.seed ?? scenario.seed;
+  const plan = planArrivals(scenario, { seed });
+  const recorder = new RunRecorder({
+    runsDir: o.runsDir,
+    runId: o.runId,
+    loaded: o.loaded,
+    seed,
+    target: o.target.describe(),
+    toolVersion: o.toolVersion,
+    plannedUsers: plan.arrivals.length,
+    startedAt: clock.wallTime(0).toISOString(),
+  });
+  const run = await executePlan({
+    plan,
+    clock,
+    target: o.target,
+    cells: o.cells,
+    session: scenario.session,
+    protocol: o.protocol ?? 'v1',
+    thresholds: o.thresholds,
+    reporter: o.reporter,
+    stop: o.stop,
+    abort: o.abort,
+    stepTimeoutMs: o.stepTimeoutMs,
+    cellTimeoutMs: o.cellTimeoutMs,
+    sampleLoopDelay: o.sampleLoopDelay,
+    openServer: o.openServer,
+    onInterval: recorder.interval,
+    event: recorder.event,
+  });
+  // Also after an error: the record is completed (status failed) so that it stays readable.
+  const summary = recorder.finish({
+    status: run.status,
+    stopReason: run.outcome?.stopReason,
+    endedAt: run.endedAt,
+    endedAtIso: clock.wallTime(run.endedAt).toISOString(),
+    results: run.outcome?.results ?? [],
+    thresholds: o.thresholds,
+  });
+  if (run.failed) throw run.error;
+  return { summary, dir: recorder.dir, rateLimited: run.outcome?.stopReason === RATE_LIMIT_STOP };
 }

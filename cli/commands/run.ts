@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { TargetSpec } from '../../loadgen/distributed/config.js';
 import type { RunSummary } from '../../loadgen/record/types.js';
 import type { TargetAdapter } from '../../loadgen/runner/targets.js';
 import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
@@ -15,6 +16,10 @@ import { scenarioThresholds } from './scenario-check.js';
  *
  * Ctrl-C (or SIGTERM) once: no new arrivals, users leave and clean up, the record is completed as
  * partial. Twice: abort every wait, clean up what can be in a few seconds, exit.
+ *
+ * With `--workers local:N|k8s:N` the plan runs as N shards (run-workers.ts) and this process
+ * coordinates: one merged record, thresholds judged once; exit 1 when a worker was lost (unless
+ * thresholds fail: 99). `--dry-run` with k8s prints the manifests and contacts no cluster.
  */
 
 export interface RunFlags {
@@ -24,6 +29,11 @@ export interface RunFlags {
   seed?: string;
   stateDir?: string;
   protocol: string;
+  /** `local:N` or `k8s:N`: run the plan as N shards (cli/commands/run-workers.ts). */
+  workers?: string;
+  image?: string;
+  namespace?: string;
+  dryRun?: boolean;
 }
 
 export async function run(io: CliIO, file: string, flags: RunFlags): Promise<number> {
@@ -44,11 +54,20 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) {
     throw new InputError('FLAG_INVALID', `--seed must be an integer 0..2^32-1, got "${flags.seed}"`);
   }
+  const workersMod = flags.workers === undefined ? undefined : await import('./run-workers.js');
+  const workers = workersMod?.checkWorkerFlags(flags, scenario);
+  if (!workers && (flags.dryRun || flags.image || flags.namespace)) {
+    throw new InputError('FLAG_INVALID', '--dry-run, --image and --namespace go with --workers k8s:N');
+  }
   const cells = readCodeCells(loaded.notebookPath);
   const { packageRoot } = await import('../../provision/local/paths.js');
   const toolVersion = (
     JSON.parse(readFileSync(resolve(packageRoot(), 'package.json'), 'utf8')) as { version: string }
   ).version;
+  if (workersMod && workers && flags.dryRun) {
+    io.stdout.write(workersMod.dryRun({ loaded, cells, seed, flags, workers, env: io.env }));
+    return ExitCode.ok;
+  }
 
   const stopCtl = new AbortController();
   const abortCtl = new AbortController();
@@ -79,20 +98,36 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   try {
     // Signal handlers are in place first: Ctrl-C while the local target starts still stops it.
     target = await openTarget(io, scenario, flags);
-    const result = await rehearse({
+    const common = {
       loaded,
       runsDir: resolve(flags.out),
       runId: flags.id,
-      target: target.adapter,
       thresholds,
       cells,
       seed,
-      protocol: flags.protocol,
+      protocol: flags.protocol as 'v1' | 'legacy',
       reporter,
       stop: stopCtl.signal,
       abort: abortCtl.signal,
       toolVersion,
-    });
+    };
+    const result =
+      workersMod && workers
+        ? await workersMod.runWorkers({ ...common, io, flags, workers, target })
+        : await rehearse({
+            loaded,
+            runsDir: resolve(flags.out),
+            runId: flags.id,
+            target: target.adapter,
+            thresholds,
+            cells,
+            seed,
+            protocol: flags.protocol,
+            reporter,
+            stop: stopCtl.signal,
+            abort: abortCtl.signal,
+            toolVersion,
+          });
     reporter.close();
     const { summary } = result;
     if (flags.json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -115,6 +150,12 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
         hint: 'See the failures above (unreachable, auth, not-allowed): check the URL, the token and its scopes, and the repo spec.',
       });
     }
+    if ('lostUsers' in result && summary.status === 'failed') {
+      io.stderr.write(
+        `${result.lostUsers} planned users were lost with their workers (see "workers" in summary.json); the figures cover the rest\n`,
+      );
+      return ExitCode.runtime;
+    }
     if (signals > 0) return ExitCode.runtime;
     return ExitCode.ok;
   } finally {
@@ -134,14 +175,21 @@ function refusedOnly(failures: RunSummary['failures']): boolean {
   );
 }
 
-interface OpenTarget {
+export interface OpenTarget {
   adapter: TargetAdapter;
+  /** The same target as distributed workers get it (run-workers.ts); its token via `childEnv`. */
+  spec: TargetSpec;
+  childEnv: Record<string, string>;
+  launchTimeoutMs: number;
   close(): Promise<void>;
 }
 
+/** The variable that carries the local target's hub token to local workers (never argv). */
+const LOCAL_TOKEN_ENV = 'REHEARSE_WORKER_HUB_TOKEN';
+
 async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promise<OpenTarget> {
   const { BinderTarget, JupyterHubTarget } = await import('../../loadgen/runner/targets.js');
-  const launchTimeoutMs = 15 * 60_000;
+  const launchTimeoutMs = LAUNCH_TIMEOUT_MS;
   const t = scenario.target;
   if (t.kind === 'local') {
     const stack = await import('../../provision/local/stack.js');
@@ -165,17 +213,28 @@ async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promi
     if (!state) throw new RehearseError('LOCAL_STACK_START', 'the local target did not start');
     if (!started)
       io.stderr.write(`using the running local target (${state.binderUrl}); its own settings apply\n`);
+    const hubToken = readToken(state);
     const adapter = new BinderTarget({
       binderUrl: state.binderUrl,
       hubUrl: state.hubUrl,
       spec: scenario.repo,
-      hubToken: readToken(state),
+      hubToken,
       launchTimeoutMs,
       kind: 'local',
       local: { ...state.settings },
     });
     return {
       adapter,
+      spec: {
+        kind: 'local',
+        binderUrl: state.binderUrl,
+        hubUrl: state.hubUrl,
+        spec: scenario.repo,
+        tokenEnv: LOCAL_TOKEN_ENV,
+        local: { ...state.settings },
+      },
+      childEnv: hubToken ? { [LOCAL_TOKEN_ENV]: hubToken } : {},
+      launchTimeoutMs,
       close: async () => {
         if (!started) return;
         const res = await stack.down({ stateDir: started.stateDir });
@@ -194,8 +253,12 @@ async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promi
     });
   }
   await preflight(t.kind === 'binderhub' ? `${withSlash(t.url)}versions` : `${withSlash(t.url)}hub/api/`);
+  const spec = remoteTargetSpec(scenario);
   if (t.kind === 'binderhub') {
     return {
+      spec,
+      childEnv: {},
+      launchTimeoutMs,
       adapter: new BinderTarget({
         binderUrl: withSlash(t.url),
         hubUrl: t.hubUrl && withSlash(t.hubUrl),
@@ -207,13 +270,15 @@ async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promi
       close: async () => undefined,
     };
   }
-  const runTag = Math.random().toString(36).slice(2, 6);
   return {
+    spec,
+    childEnv: {},
+    launchTimeoutMs,
     adapter: new JupyterHubTarget({
       hubUrl: withSlash(t.url),
       token: token as string,
       tokenEnv: t.tokenEnv,
-      runTag,
+      runTag: spec.kind === 'jupyterhub' ? spec.runTag : '',
       launchTimeoutMs,
     }),
     close: async () => undefined,
@@ -221,6 +286,29 @@ async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promi
 }
 
 const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
+
+/** A remote target as workers get it (no network: also for `--dry-run`). */
+export function remoteTargetSpec(scenario: Scenario): TargetSpec {
+  const t = scenario.target;
+  if (t.kind === 'local') throw new Error('remoteTargetSpec: the local target is not remote');
+  if (t.kind === 'binderhub') {
+    return {
+      kind: 'binderhub',
+      binderUrl: withSlash(t.url),
+      hubUrl: t.hubUrl && withSlash(t.hubUrl),
+      spec: scenario.repo,
+      tokenEnv: t.tokenEnv,
+    };
+  }
+  return {
+    kind: 'jupyterhub',
+    hubUrl: withSlash(t.url),
+    tokenEnv: t.tokenEnv as string,
+    runTag: Math.random().toString(36).slice(2, 6),
+  };
+}
+
+export const LAUNCH_TIMEOUT_MS = 15 * 60_000;
 
 /** Fail fast, naming the URL, when the target does not answer at all. */
 async function preflight(url: string): Promise<void> {

@@ -132,7 +132,15 @@ export interface RunSummary {
   startedAt: string;
   endedAt?: string;
   durationMs: number;
-  users: { planned: number; arrived: number; late: number; completed: number; failed: number };
+  users: {
+    planned: number;
+    arrived: number;
+    late: number;
+    completed: number;
+    failed: number;
+    /** Distributed runs: planned users of lost workers that never reported an outcome. */
+    lost?: number;
+  };
   /** Histogram key → summary, in milliseconds. */
   trends: Record<string, TrendSummary>;
   rates: Partial<Record<RateMetric, { hits: number; total: number; rate: number }>>;
@@ -141,4 +149,24 @@ export interface RunSummary {
   verdict: 'pass' | 'fail' | 'none';
   /** What could not be removed at the end, with the command to remove it. */
   leftovers: { what: string; command: string }[];
+  /** Distributed runs (`--workers`): one entry per worker, i.e. per shard of the plan. */
+  workers?: WorkerReport[];
+}
+
+/** How one worker of a distributed run ended. */
+export interface WorkerReport {
+  /** Shard index: the worker ran arrivals i with i mod workers = index. */
+  index: number;
+  /** Where it ran: `pid 1234`, or the pod name. */
+  where: string;
+  planned: number;
+  /** Users whose outcome it reported (completed, failed or not started). */
+  reported: number;
+  /** planned - reported when the worker was lost; 0 otherwise. */
+  lost: number;
+  /** done: it sent its end; lost: it exited, was killed or went silent before that. */
+  state: 'done' | 'lost';
+  /** The shard's own status (done) or what happened to the worker (lost). */
+  status: RunStatus;
+  detail?: string;
 }

@@ -28,6 +28,8 @@ export interface RunPlanOptions {
   shouldStop?: () => string | undefined;
   checkEveryMs?: number;
   progressEveryMs?: number;
+  /** Called as each user's result is known (a distributed worker streams them to its coordinator). */
+  onUserEnd?: (r: UserResult) => void;
 }
 
 export interface RunOutcome {
@@ -99,12 +101,21 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
 
   o.event({ type: 'run-start', t: clock.now(), plannedUsers: o.plan.arrivals.length });
   // allSettled: one user's unexpected error must not end the run for the others.
-  const users = Promise.allSettled(o.plan.arrivals.map((a) => runUser(ctx, a))).then((settled) =>
+  const runOne = (a: (typeof o.plan.arrivals)[number]) =>
+    o.onUserEnd
+      ? runUser(ctx, a).then((r) => {
+          o.onUserEnd?.(r);
+          return r;
+        })
+      : runUser(ctx, a);
+  const users = Promise.allSettled(o.plan.arrivals.map(runOne)).then((settled) =>
     settled.map((s, i): UserResult => {
       if (s.status === 'fulfilled') return s.value;
       const id = o.plan.arrivals[i]?.id ?? String(i);
       o.reporter?.onMessage?.(`user ${id}: unexpected error: ${(s.reason as Error)?.message ?? s.reason}`);
-      return { id, outcome: 'failed', reason: 'other', cellsRun: 0, kept: false };
+      const failed: UserResult = { id, outcome: 'failed', reason: 'other', cellsRun: 0, kept: false };
+      o.onUserEnd?.(failed);
+      return failed;
     }),
   );
   void users.finally(() => doneCtl.abort());

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { InputError } from '../../scenarios/errors.js';
+import { BinderTarget, JupyterHubTarget, type TargetAdapter } from '../runner/targets.js';
+
+/**
+ * What every worker of a distributed run is given (a file for `local:N`, the ConfigMap for
+ * `k8s:N`): the scenario text (each worker parses it and checks its hash), the notebook's code
+ * cells, the seed, the number of shards, the common start time and the resolved target. No
+ * secret: a hub token reaches a worker only through the environment variable `target.tokenEnv`.
+ */
+
+export const targetSpecSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.enum(['local', 'binderhub']),
+      binderUrl: z.string().url(),
+      hubUrl: z.string().url().optional(),
+      spec: z.string(),
+      tokenEnv: z.string().optional(),
+      local: z.record(z.string(), z.number()).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('jupyterhub'),
+      hubUrl: z.string().url(),
+      tokenEnv: z.string(),
+      /** Shared by all workers: hub user names are rehearse-<runTag>-<user id>, unique per run. */
+      runTag: z.string(),
+    })
+    .strict(),
+]);
+export type TargetSpec = z.infer<typeof targetSpecSchema>;
+
+export const workerConfigSchema = z
+  .object({
+    v: z.literal(1),
+    runId: z.string(),
+    scenarioYaml: z.string(),
+    scenarioSource: z.string(),
+    scenarioHash: z.string(),
+    cells: z.array(z.object({ index: z.number().int().nonnegative(), source: z.string() }).strict()).min(1),
+    seed: z.number().int().nonnegative(),
+    shards: z.number().int().positive(),
+    /** The common start: wall-clock ms since the epoch of every worker's run-clock 0. */
+    startAt: z.number().int().positive(),
+    protocol: z.enum(['v1', 'legacy']),
+    target: targetSpecSchema,
+    launchTimeoutMs: z.number().int().positive(),
+  })
+  .strict();
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** Parse a worker config (JSON text); every issue listed with its path. */
+export function parseWorkerConfig(text: string, source: string): WorkerConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InputError('WORKER_CONFIG_INVALID', `${source}: not JSON`, { cause: err });
+  }
+  const r = workerConfigSchema.safeParse(json);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `${source} ${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new InputError('WORKER_CONFIG_INVALID', lines.join('\n'), {
+      hint: 'The worker config is written by `rehearse run --workers`; coordinator and worker must be the same rehearse version.',
+    });
+  }
+  return r.data;
+}
+
+/** The adapter a worker launches through; the hub token comes from `env[tokenEnv]`. */
+export function targetFromSpec(
+  t: TargetSpec,
+  launchTimeoutMs: number,
+  env: NodeJS.ProcessEnv,
+): TargetAdapter {
+  const token = t.tokenEnv ? env[t.tokenEnv] : undefined;
+  if (t.kind === 'jupyterhub') {
+    if (!token) {
+      throw new InputError('TOKEN_MISSING', `the worker's ${t.tokenEnv} is empty or unset`, {
+        hint: 'For k8s workers the coordinator passes it from a Secret it creates; check the pod env.',
+      });
+    }
+    return new JupyterHubTarget({
+      hubUrl: t.hubUrl,
+      token,
+      tokenEnv: t.tokenEnv,
+      runTag: t.runTag,
+      launchTimeoutMs,
+    });
+  }
+  return new BinderTarget({
+    binderUrl: t.binderUrl,
+    hubUrl: t.hubUrl,
+    spec: t.spec,
+    hubToken: token,
+    tokenEnv: t.tokenEnv,
+    launchTimeoutMs,
+    kind: t.kind,
+    local: t.local,
+  });
+}
