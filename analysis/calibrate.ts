@@ -51,10 +51,23 @@ export function observedLaunches(record: RunRecord): Observed[] {
   return out.sort((a, b) => a.arrival - b.arrival);
 }
 
-export function calibrate(base: ModelParams, record: RunRecord): Calibration {
+/**
+ * `targetKind` is what the *scenario being planned* targets. A record from the local target sizes a
+ * local plan fully; for a Kubernetes plan only its cell times carry over: its spawns are
+ * jupyter-server processes on this machine (not pods on a node), its builds an emulation, its
+ * limits the local stack's settings.
+ */
+export function calibrate(
+  base: ModelParams,
+  record: RunRecord,
+  targetKind: 'local' | 'binderhub' | 'jupyterhub',
+): Calibration {
   const id = record.meta.id;
   const p: ModelParams = { ...base };
   const notes: string[] = [];
+  if (record.meta.target.kind === 'local' && targetKind !== 'local') {
+    return calibrateCellsOnly(p, record, targetKind);
+  }
   const trend = (key: string): TrendSummary | undefined => {
     const t = record.summary.trends[key];
     return t && t.count > 0 ? t : undefined;
@@ -115,6 +128,24 @@ export function calibrate(base: ModelParams, record: RunRecord): Calibration {
   if (!start && !pull && !scaleup)
     notes.push(`${id} has no launch phase timings; spawn and node times stay defaults`);
   return { params: p, recordId: id, observed, ...(localFit ? { localFit } : {}), notes };
+}
+
+function calibrateCellsOnly(p: ModelParams, record: RunRecord, targetKind: string): Calibration {
+  const id = record.meta.id;
+  const notes = [
+    `${id} ran on the local target: only its cell times apply to a ${targetKind} plan (spawns, builds and limits there are this machine's, not a cluster's); the rest stay defaults`,
+  ];
+  const cells = record.summary.trends['cell.exec'];
+  if (cells && cells.count > 0) {
+    p.cellExec = {
+      value: spreadOf(cells),
+      origin: 'measured',
+      source: `${id}: cell.exec p50/p95 (n=${cells.count})`,
+    };
+  }
+  if (record.partial)
+    notes.push(`${id} is a partial record (${record.summary.status}); its figures may be skewed`);
+  return { params: p, recordId: id, observed: observedLaunches(record), notes };
 }
 
 /** The local target as the simulator sees it: one fixed node with unbounded room, no pulls. */

@@ -46,7 +46,10 @@ export function paramText(key: keyof ModelParams, p: ModelParams): string {
     }
     case 'user': {
       const u = p.user.value;
-      return `${(u.request.memory / GiB).toFixed(1)} GiB, ${u.request.cpu} CPU (limit = guarantee)`;
+      const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
+      const same = u.limit.memory === u.request.memory && u.limit.cpu === u.request.cpu;
+      const limit = same ? 'limit = guarantee' : `limit ${gib(u.limit.memory)}, ${u.limit.cpu} CPU`;
+      return `${gib(u.request.memory)}, ${u.request.cpu} CPU (${limit})`;
     }
     case 'autoscaler': {
       const a = p.autoscaler.value;

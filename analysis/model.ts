@@ -181,8 +181,14 @@ export function defaultParams(scenario: Scenario): ModelParams {
     ),
     user: cap
       ? scen(
-          { request, limit: request },
-          'capacity.user (limit = guarantee: oversubscription 1 for events, §3.4)',
+          {
+            request,
+            limit: {
+              memory: cap.user.limit?.memory ?? request.memory,
+              cpu: cap.user.limit?.cpu ?? request.cpu,
+            },
+          },
+          'capacity.user (a limit not given = its guarantee: oversubscription 1 for events, §3.4)',
         )
       : dflt({ request, limit: request }, 'no capacity section'),
     cellExec: dflt({ median: 2 * S, p95: 10 * S }, 'no published figure: a workshop cell'),

@@ -102,7 +102,7 @@ export function planCluster(input: PlanInput): PlanReport {
   let params = defaultParams(scenario);
   let calibration: PlanReport['calibration'] = null;
   if (input.record) {
-    const c = calibrate(params, input.record);
+    const c = calibrate(params, input.record, scenario.target.kind);
     params = c.params;
     calibration = { recordId: c.recordId, notes: c.notes, ...(c.localFit ? { localFit: c.localFit } : {}) };
   }

@@ -334,8 +334,35 @@ const capacitySchema = z
           'bytes',
         ).describe('memory guarantee of one user server (Kubernetes quantity)'),
         cpu: z.number().positive().describe('CPU guarantee of one user server, in cores'),
+        limit: z
+          .object({
+            memory: parsedString(
+              QUANTITY_PATTERN,
+              'expected a memory quantity string like 8Gi, 512Mi, 8G or plain bytes',
+              tryParseQuantity,
+              'bytes',
+            )
+              .optional()
+              .describe('memory limit of one user server (default: the guarantee)'),
+            cpu: z
+              .number()
+              .positive()
+              .optional()
+              .describe('CPU limit of one user server (default: the guarantee)'),
+          })
+          .strict()
+          .optional()
+          .describe('limits of one user server; each defaults to its guarantee'),
       })
-      .strict(),
+      .strict()
+      .superRefine((u, ctx) => {
+        if (u.limit?.memory !== undefined && u.limit.memory < u.memory) {
+          ctx.addIssue({ code: 'custom', path: ['limit', 'memory'], message: 'a limit below the guarantee' });
+        }
+        if (u.limit?.cpu !== undefined && u.limit.cpu < u.cpu) {
+          ctx.addIssue({ code: 'custom', path: ['limit', 'cpu'], message: 'a limit below the guarantee' });
+        }
+      }),
     flavors: z
       .array(z.string().min(1))
       .min(1)

@@ -85,7 +85,7 @@ describe('calibration against the local stack', () => {
     const record = readRecord(join(runs, readdirSync(runs)[0] as string));
 
     const { scenario } = await loadScenario(file);
-    const cal = calibrate(defaultParams(scenario), cohortOnly(record, 'cal'));
+    const cal = calibrate(defaultParams(scenario), cohortOnly(record, 'cal'), 'local');
     expect(cal.localFit?.users).toBe(6);
     const planned = planArrivals(scenario).arrivals;
     const sim = simulate(

@@ -102,7 +102,7 @@ describe('calibrate', () => {
         launchQuota: 0,
       },
     );
-    const cal = calibrate(defaultParams(localScenario), rec);
+    const cal = calibrate(defaultParams(localScenario), rec, 'local');
     expect(cal.localFit).toMatchObject({ spawn: 2000, concurrency: 2, warmup: 3000, users: 8 }); // host.cpus 2
     expect(cal.localFit?.rmsLogError).toBeCloseTo(0, 9);
     for (const key of [
@@ -126,11 +126,35 @@ describe('calibrate', () => {
       'launch.scaleup': trend(240_000, 330_000),
       'cell.exec': trend(800, 6000, 50),
     });
-    const cal = calibrate(defaultParams(localScenario), rec);
+    const cal = calibrate(defaultParams(localScenario), rec, 'binderhub');
     expect(cal.params.spawn).toMatchObject({ value: { median: 12_000, p95: 30_000 }, origin: 'measured' });
     expect(cal.params.imagePull.value).toEqual({ median: 90_000, p95: 200_000 });
     expect(cal.params.nodeReady.value).toEqual({ median: 240_000, p95: 330_000 });
     expect(cal.params.cellExec.origin).toBe('measured');
     expect(cal.localFit).toBeUndefined();
+  });
+
+  it('takes only cell times from a local record when the plan is for a Kubernetes hub', () => {
+    const rec = record(
+      'local',
+      [{ type: 'step', t: 3000, user: 'u1', step: 'launch', scheduled: 0, duration: 3000, ok: true }],
+      { 'launch.start': trend(2500, 4700), 'launch.queue': trend(600, 1500), 'cell.exec': trend(700, 5000) },
+      { buildSeconds: 10, concurrentSpawnLimit: 2, launchQuota: 3 },
+    );
+    const base = defaultParams(localScenario);
+    const cal = calibrate(base, rec, 'binderhub');
+    expect(cal.params.cellExec).toMatchObject({ value: { median: 700, p95: 5000 }, origin: 'measured' });
+    for (const key of [
+      'spawn',
+      'spawnConcurrency',
+      'binderOverhead',
+      'build',
+      'concurrentSpawnLimit',
+      'launchQuota',
+    ] as const) {
+      expect(cal.params[key], key).toEqual(base[key]);
+    }
+    expect(cal.localFit).toBeUndefined();
+    expect(cal.notes.join(' ')).toMatch(/only its cell times apply to a binderhub plan/);
   });
 });

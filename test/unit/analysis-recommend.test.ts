@@ -33,7 +33,8 @@ describe('recommend: pythia-workshop.yaml', () => {
     const arrivals = arrivalsOf(s);
     const r = planCluster({ scenario: s, scenarioHash: hash, arrivals });
     const c = r.recommendation.chosen;
-    expect(r.recommendation.searched).toBeGreaterThanOrEqual(500);
+    // One flavor, 7 users per node: pre-scale 1..11 × 2 max counts × 16 placeholder counts.
+    expect(r.recommendation.searched).toBe(11 * 2 * 16);
     expect(c.failed).toBe(0);
     expect(c.p95).toBeLessThan(2 * MIN);
     expect(c.maxReady).toBeLessThan(5 * MIN);
@@ -43,13 +44,15 @@ describe('recommend: pythia-workshop.yaml', () => {
     for (const other of r.recommendation.top)
       expect(Math.round(other.eventSu)).toBeGreaterThanOrEqual(Math.round(c.eventSu));
     expect(r.floor.suPerHour).toBe(24);
-    expect(r.plan.user).toMatchObject({ perNode: 3, boundBy: 'cpu', group: 'user-m3-large' });
+    // Pythia's live guarantees (8G, 0.05 CPU): memory binds, 7 per m3.large (capacity.md §3.1: ~7).
+    expect(r.plan.user).toMatchObject({ perNode: 7, boundBy: 'memory', group: 'user-m3-large' });
+    expect(r.plan.user.limit).toEqual({ memory: 8e9, cpu: 4 });
     expect(r.plan.groups.map((g) => [g.name, g.minNodeCount])).toEqual([
       ['default-worker', 1],
       ['core', 1],
       ['user-m3-large', 1],
     ]);
-    expect(r.quota.ok).toBe(false); // 3 users per node: far beyond the default 150 cores
+    expect(r.quota.ok).toBe(false); // 11 m3.large nodes at most: beyond the default 150 cores
     expect(parsePlan(planToYaml(r.plan), 'plan.yaml')).toEqual(r.plan);
   }, 120_000);
 });

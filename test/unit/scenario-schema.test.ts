@@ -247,6 +247,15 @@ describe('parseScenario: a bad value is reported at its path and line', () => {
     expect(issuesOf(text)).toEqual([{ path: issuePath, line, column, message }]);
   });
 
+  it('takes user limits, each defaulting to its guarantee, and refuses a limit below it', () => {
+    const withLimit = (limit: string) => BASE.replace('    cpu: 4\n', `    cpu: 4\n    limit: ${limit}\n`);
+    expect(parseScenario(withLimit('{ cpu: 8 }'), 't.yaml').capacity?.user.limit).toEqual({ cpu: 8 });
+    expect(issuesOf(withLimit('{ cpu: 2, memory: 4Gi }')).map((i) => [i.path, i.message])).toEqual([
+      ['capacity.user.limit.cpu', 'a limit below the guarantee'],
+      ['capacity.user.limit.memory', 'a limit below the guarantee'],
+    ]);
+  });
+
   it('names the expected arrival kinds when the arrival is not a mapping', () => {
     const text = BASE.replace('arrival:\n      kind: burst\n      over: 30s', 'arrival: burst');
     expect(issuesOf(text)).toEqual([
@@ -508,7 +517,7 @@ describe('loadScenario and the bundled scenarios', () => {
     ]);
     expect(s.session.duration).toBe(2_700_000);
     expect(s.capacity).toEqual({
-      user: { memory: 8_589_934_592, cpu: 4 },
+      user: { memory: 8_000_000_000, cpu: 0.05, limit: { cpu: 4 } },
       flavors: ['m3.large'],
       nodeReady: 300_000,
     });
