@@ -54,7 +54,15 @@ export async function plan(
       ...rest,
       recommendation: {
         ...rec,
-        sim: { end: rec.sim.end, groups: rec.sim.groups, stats: rec.sim.stats, timeline: rec.sim.timeline },
+        // One replication's timeline (node counts over time); eventSu and the percentiles above are
+        // over every replication, so this run's own SU may differ from them.
+        sim: {
+          note: 'the first replication of the chosen candidate, for its timeline; eventSu, p50 and p95 are over all replications',
+          end: rec.sim.end,
+          groups: rec.sim.groups,
+          stats: rec.sim.stats,
+          timeline: rec.sim.timeline,
+        },
       },
     };
     io.stdout.write(
