@@ -16,6 +16,9 @@ import { FLOATING_IPS_NEEDED } from '../../analysis/quota.js';
 import { InputError, RehearseError } from '../../scenarios/errors.js';
 import type { Jetstream2Config } from './config.js';
 
+/** The label Magnum's CAPI driver puts on every node: the (sanitized) node-group name. */
+export const NODE_GROUP_LABEL = 'capi.stackhpc.com/node-group';
+
 export interface GuardrailResult {
   errors: string[];
   warnings: string[];
@@ -67,6 +70,14 @@ export function checkGuardrails(plan: NodeGroupPlan, config: Jetstream2Config = 
           'Jetstream-managed autoscaler keeps the maximum it read at creation): size it for the largest event now',
       );
     }
+  }
+  // Jetstream2 nodes carry only the driver's node-group label: anything else would match no node.
+  const selector = Object.entries(plan.user.nodeSelector);
+  if (selector.length !== 1 || plan.user.nodeSelector[NODE_GROUP_LABEL] !== plan.user.group) {
+    errors.push(
+      `user.nodeSelector must be exactly {${NODE_GROUP_LABEL}: ${plan.user.group}} — the only label ` +
+        "Jetstream2's nodes carry (node-group labels and roles are not propagated)",
+    );
   }
   checkQuota(need, config.quota, errors, warnings);
   return { errors, warnings, need };

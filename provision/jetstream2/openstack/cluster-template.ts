@@ -126,6 +126,13 @@ export class ContainerinfraClustertemplateV1 extends TerraformResource {
   }
 }
 
+/** A resource's `timeouts` block: Terraform durations such as "240m". */
+export interface ResourceTimeouts {
+  readonly create?: string;
+  readonly update?: string;
+  readonly delete?: string;
+}
+
 /** The meta-arguments (depends_on, lifecycle, provider, …) of a config, for TerraformResource's constructor. */
 export function metaArguments(config: TerraformMetaArguments): TerraformMetaArguments {
   const { dependsOn, count, provider, lifecycle, forEach, provisioners, connection } = config;

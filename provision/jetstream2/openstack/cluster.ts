@@ -8,7 +8,7 @@
  */
 import { type TerraformMetaArguments, TerraformResource } from 'cdktf';
 import type { Construct } from 'constructs';
-import { metaArguments } from './cluster-template.js';
+import { metaArguments, type ResourceTimeouts } from './cluster-template.js';
 
 export interface ContainerinfraClusterV1Config extends TerraformMetaArguments {
   /** `region`. **Forces replacement.** */
@@ -48,6 +48,8 @@ export interface ContainerinfraClusterV1Config extends TerraformMetaArguments {
   readonly fixedSubnet?: string;
   /** `floating_ip_enabled`: floating IPs on the nodes. **Forces replacement.** */
   readonly floatingIpEnabled?: boolean;
+  /** The `timeouts` block (provider defaults: create 60 m, update 30 m, delete 30 m). */
+  readonly timeouts?: ResourceTimeouts;
 }
 
 export class ContainerinfraClusterV1 extends TerraformResource {
@@ -103,6 +105,7 @@ export class ContainerinfraClusterV1 extends TerraformResource {
       fixed_network: c.fixedNetwork,
       fixed_subnet: c.fixedSubnet,
       floating_ip_enabled: c.floatingIpEnabled,
+      timeouts: c.timeouts,
     };
   }
 }

@@ -10,7 +10,7 @@
  */
 import { type TerraformMetaArguments, TerraformResource } from 'cdktf';
 import type { Construct } from 'constructs';
-import { metaArguments } from './cluster-template.js';
+import { metaArguments, type ResourceTimeouts } from './cluster-template.js';
 
 export interface ContainerinfraNodegroupV1Config extends TerraformMetaArguments {
   /** `region`. **Forces replacement.** */
@@ -40,6 +40,8 @@ export interface ContainerinfraNodegroupV1Config extends TerraformMetaArguments 
   readonly imageId?: string;
   /** `flavor_id`: a flavor name or ID. **Forces replacement.** */
   readonly flavorId?: string;
+  /** The `timeouts` block (provider defaults: create 60 m, update 30 m, delete 30 m). */
+  readonly timeouts?: ResourceTimeouts;
 }
 
 export class ContainerinfraNodegroupV1 extends TerraformResource {
@@ -74,6 +76,7 @@ export class ContainerinfraNodegroupV1 extends TerraformResource {
       max_node_count: c.maxNodeCount,
       image_id: c.imageId,
       flavor_id: c.flavorId,
+      timeouts: c.timeouts,
     };
   }
 }

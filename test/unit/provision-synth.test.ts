@@ -1,0 +1,284 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected strings are Terraform expressions
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
+import { chartSchemaDir, chartSchemaIssues } from '../../provision/jetstream2/chart-schema.js';
+import type { Jetstream2Config } from '../../provision/jetstream2/config.js';
+import { synthesize } from '../../provision/jetstream2/synth.js';
+import { fixturePlan, readStack, SHARED_SCHEMAS, tmp } from './provision-helpers.js';
+
+const UUID = '3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+const IMAGE = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+function synth(config?: Jetstream2Config) {
+  const dir = tmp('synth');
+  const result = synthesize({
+    plan: fixturePlan(),
+    outdir: join(dir, 'cdktf.out'),
+    ...(config ? { config } : {}),
+  });
+  return {
+    dir,
+    result,
+    cluster: readStack(result.outdir, 'cluster'),
+    binderhub: readStack(result.outdir, 'binderhub'),
+  };
+}
+
+const CLUSTER = '${openstack_containerinfra_cluster_v1.cluster.id}';
+
+describe('cluster stack', () => {
+  it('declares the OpenStack provider with no credentials, from the environment', () => {
+    const { cluster } = synth();
+    expect(cluster.terraform?.required_providers?.openstack).toEqual({
+      source: 'terraform-provider-openstack/openstack',
+      version: '~> 3.0',
+    });
+    expect(cluster.provider?.openstack).toEqual([{}]);
+  });
+
+  it('names the clouds.yaml entry and region from the config', () => {
+    const { cluster } = synth({ cloud: 'js2', region: 'IU' });
+    expect(cluster.provider?.openstack).toEqual([{ cloud: 'js2', region: 'IU' }]);
+  });
+
+  it('asks for the template UUID as a variable when the config has none', () => {
+    const { cluster } = synth();
+    expect(cluster.variable?.cluster_template_id).toMatchObject({ type: 'string' });
+    expect(cluster.variable?.cluster_template_id).not.toHaveProperty('default');
+    const c = cluster.resource?.openstack_containerinfra_cluster_v1?.cluster;
+    expect(c?.cluster_template_id).toBe('${var.cluster_template_id}');
+    expect(cluster.resource?.openstack_containerinfra_clustertemplate_v1).toBeUndefined();
+  });
+
+  it('references an existing template by UUID', () => {
+    const { cluster } = synth({ cluster: { templateId: UUID } });
+    expect(cluster.resource?.openstack_containerinfra_cluster_v1?.cluster?.cluster_template_id).toBe(UUID);
+    expect(cluster.variable?.cluster_template_id).toBeUndefined();
+  });
+
+  it('or defines one', () => {
+    const { cluster } = synth({
+      cluster: { template: { name: 'k8s-133-capi-0.16.0', image: IMAGE, capiHelmChartVersion: '0.16.0' } },
+    });
+    const t = cluster.resource?.openstack_containerinfra_clustertemplate_v1?.template;
+    expect(t).toMatchObject({
+      name: 'k8s-133-capi-0.16.0',
+      coe: 'kubernetes',
+      image: IMAGE,
+      server_type: 'vm',
+      network_driver: 'calico',
+      external_network_id: 'public',
+      master_flavor: 'm3.small',
+    });
+    expect(t?.labels).toMatchObject({ capi_helm_chart_version: '0.16.0', auto_scaling_enabled: 'true' });
+    expect(cluster.resource?.openstack_containerinfra_cluster_v1?.cluster?.cluster_template_id).toBe(
+      '${openstack_containerinfra_clustertemplate_v1.template.id}',
+    );
+  });
+
+  it('sizes the cluster and default-worker from the plan, labels as strings, labels ignored after creation', () => {
+    const { cluster } = synth({ cluster: { keypair: 'mine' } });
+    const c = cluster.resource?.openstack_containerinfra_cluster_v1?.cluster;
+    expect(c).toMatchObject({
+      name: 'binder-pythia-workshop',
+      master_flavor: 'm3.small',
+      master_count: 1,
+      flavor: 'm3.small',
+      node_count: 1,
+      keypair: 'mine',
+      merge_labels: true,
+      floating_ip_enabled: false,
+      create_timeout: 240,
+      timeouts: { create: '240m' },
+      lifecycle: { ignore_changes: ['labels'] },
+    });
+    expect(c?.labels).toEqual({
+      auto_scaling_enabled: 'true',
+      kube_dashboard_enabled: 'false',
+      monitoring_enabled: 'false',
+      min_node_count: '1',
+      max_node_count: '1',
+    });
+  });
+
+  it('has one node group per plan group but default-worker, sized from the plan and created one by one', () => {
+    const plan = fixturePlan();
+    const { cluster } = synth();
+    const groups = cluster.resource?.openstack_containerinfra_nodegroup_v1 ?? {};
+    const planned = plan.groups.filter((g) => g.role !== 'default-worker');
+    expect(Object.keys(groups)).toEqual(planned.map((g) => `nodegroup-${g.name}`));
+    planned.forEach((g, i) => {
+      const ng = groups[`nodegroup-${g.name}`];
+      expect(ng).toMatchObject({
+        cluster_id: CLUSTER,
+        name: g.name,
+        role: g.role,
+        flavor_id: g.flavor,
+        node_count: g.nodeCount,
+        min_node_count: g.minNodeCount,
+        max_node_count: g.maxNodeCount,
+        merge_labels: true,
+      });
+      const prev = planned[i - 1];
+      expect(ng?.depends_on).toEqual(
+        prev ? [`openstack_containerinfra_nodegroup_v1.nodegroup-${prev.name}`] : undefined,
+      );
+    });
+    // The fixture's numbers, so a plan read wrongly cannot pass by symmetry.
+    expect(groups['nodegroup-user-m3-large']).toMatchObject({ flavor_id: 'm3.large', max_node_count: 11 });
+    expect(groups['nodegroup-core']).toMatchObject({ flavor_id: 'm3.quad', max_node_count: 1 });
+  });
+
+  it('outputs the kubeconfig as sensitive and keeps state next to cdktf.out', () => {
+    const { cluster, dir } = synth();
+    expect(cluster.output?.kubeconfig).toEqual({
+      value: '${openstack_containerinfra_cluster_v1.cluster.kubeconfig.raw_config}',
+      sensitive: true,
+      description: 'admin kubeconfig of the cluster (terraform output -raw kubeconfig)',
+    });
+    expect(cluster.terraform?.backend?.local?.path).toBe(join(dir, 'terraform.cluster.tfstate'));
+  });
+
+  it('adds a dask node group when the plan has a dask-gateway pool, with a warning', () => {
+    const plan = fixturePlan();
+    plan.groups.push({ ...plan.groups[2]!, name: 'dask-m3-large', role: 'dask', labels: {} });
+    plan.dask = {
+      mode: 'gateway',
+      group: 'dask-m3-large',
+      workersPerUser: 2,
+      worker: { memory: 4e9, cpu: 1 },
+      scheduler: { memory: 1e9, cpu: 0.5 },
+    };
+    const result = synthesize({ plan, outdir: join(tmp('dask'), 'cdktf.out') });
+    const groups = readStack(result.outdir, 'cluster').resource?.openstack_containerinfra_nodegroup_v1 ?? {};
+    expect(groups['nodegroup-dask-m3-large']).toMatchObject({
+      name: 'dask-m3-large',
+      depends_on: ['openstack_containerinfra_nodegroup_v1.nodegroup-user-m3-large'],
+    });
+    expect(result.warnings.some((w) => w.startsWith('dask: the plan sizes a dask-gateway group'))).toBe(true);
+  });
+});
+
+describe('binderhub stack', () => {
+  it('points Helm at the kubeconfig file the cluster stack hands over', () => {
+    const { binderhub, result } = synth();
+    expect(binderhub.provider?.helm).toEqual([{ kubernetes: { config_path: '${var.kubeconfig_path}' } }]);
+    expect(binderhub.variable?.kubeconfig_path?.default).toBe(result.kubeconfigPath);
+  });
+
+  it('releases BinderHub with the plan in its values', () => {
+    const { binderhub } = synth();
+    const release = binderhub.resource?.helm_release?.binderhub;
+    expect(release).toMatchObject({
+      name: 'binderhub',
+      chart: 'binderhub',
+      repository: 'https://hub.jupyter.org/helm-chart/',
+      version: '${var.binderhub_chart_version}',
+      namespace: 'binderhub',
+      depends_on: ['helm_release.ingress-nginx'],
+    });
+    const values = parse((release?.values as string[] | undefined)?.[0] ?? '{}');
+    const hub = values.jupyterhub;
+    expect(hub.singleuser).toEqual({
+      nodeSelector: { 'capi.stackhpc.com/node-group': 'user-m3-large' },
+      startTimeout: 600,
+      cpu: { guarantee: 0.05, limit: 4 },
+      memory: { guarantee: 8_000_000_000, limit: 8_000_000_000 },
+    });
+    expect(hub.hub).toEqual({
+      concurrentSpawnLimit: 100,
+      nodeSelector: { 'capi.stackhpc.com/node-group': 'core' },
+    });
+    expect(hub.scheduling.userPlaceholder).toEqual({ enabled: true, replicas: 10 });
+    expect(hub.scheduling.podPriority).toEqual({ enabled: true, userPlaceholderPriority: -10 });
+    expect(hub.cull).toEqual({ enabled: true, timeout: 3600, every: 300 });
+    expect(values.config.RateLimiter).toEqual({ limit: 0 });
+    expect(values.config.BinderHub).toEqual({
+      use_registry: true,
+      image_prefix: '${var.image_prefix}',
+      hub_url: 'https://${var.hub_host}',
+    });
+    expect(values.ingress.hosts).toEqual(['${var.binder_host}']);
+    expect(values.ingress.tls).toEqual([{ hosts: ['${var.binder_host}'], secretName: 'binder-tls' }]);
+    expect(values.registry).not.toHaveProperty('password');
+    expect(release?.set_sensitive).toEqual([
+      { name: 'registry.password', value: '${var.registry_password}' },
+    ]);
+    expect(binderhub.variable?.registry_password?.sensitive).toBe(true);
+  });
+
+  it('takes hosts, TLS issuer, registry and chart version from the config instead of variables', () => {
+    const { binderhub, result } = synth({
+      binderhub: {
+        host: 'binder.example.org',
+        hubHost: 'hub.example.org',
+        chartVersion: '1.0.0-0.dev.git.3600.habcdef0',
+        tls: { clusterIssuer: 'letsencrypt' },
+        registry: { url: 'https://quay.io', username: 'org+robot', imagePrefix: 'quay.io/org/binder-' },
+        rateLimit: 10,
+      },
+    });
+    expect(Object.keys(binderhub.variable ?? {}).sort()).toEqual(['kubeconfig_path', 'registry_password']);
+    expect(binderhub.resource?.helm_release?.binderhub?.version).toBe('1.0.0-0.dev.git.3600.habcdef0');
+    const v = result.values as { ingress: object; config: { RateLimiter: object }; registry: object };
+    expect(v.ingress).toEqual({
+      enabled: true,
+      ingressClassName: 'nginx',
+      hosts: ['binder.example.org'],
+      annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+      tls: [{ hosts: ['binder.example.org'], secretName: 'binder-tls' }],
+    });
+    expect(v.config.RateLimiter).toEqual({ limit: 10 });
+    expect(v.registry).toEqual({ url: 'https://quay.io', username: 'org+robot' });
+  });
+
+  it('has values that pass the upstream BinderHub and z2jh chart schemas', () => {
+    const { result } = synth({ binderhub: { host: 'binder.example.org', tls: { clusterIssuer: 'le' } } });
+    expect(chartSchemaIssues(result.values, SHARED_SCHEMAS)).toEqual([]);
+    // …and the same check does catch a misplaced key (so the line above can fail).
+    const bad = { ...result.values, jupyterhub: { singleuser: { cpus: 1 } } };
+    expect(chartSchemaIssues(bad, SHARED_SCHEMAS)).toEqual([
+      { chart: 'z2jh', path: '/jupyterhub/singleuser', message: 'unknown key "cpus"' },
+    ]);
+  });
+
+  it('ships chart schemas identical to the upstream copies', () => {
+    for (const f of readdirSync(SHARED_SCHEMAS).filter(
+      (n) => n.endsWith('.yaml') || n.startsWith('LICENSE'),
+    )) {
+      if (f.startsWith('binderhub-launch')) continue;
+      expect(readFileSync(join(chartSchemaDir(), f), 'utf8'), f).toBe(
+        readFileSync(join(SHARED_SCHEMAS, f), 'utf8'),
+      );
+    }
+  });
+});
+
+describe('secrets', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('never writes the application credential or registry password into cdktf.out', () => {
+    const secrets = ['ac-id-5f0d6c1e9b', 'ac-secret-Zq81xkP0', 'registry-pw-77aa'];
+    vi.stubEnv('OS_APPLICATION_CREDENTIAL_ID', secrets[0]!);
+    vi.stubEnv('OS_APPLICATION_CREDENTIAL_SECRET', secrets[1]!);
+    vi.stubEnv('TF_VAR_registry_password', secrets[2]!);
+    vi.stubEnv('OS_CLOUD', 'js2-cloud-name');
+    const { result } = synth();
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const n of readdirSync(d)) {
+        const p = join(d, n);
+        if (statSync(p).isDirectory()) walk(p);
+        else files.push(p);
+      }
+    };
+    walk(result.outdir);
+    expect(files.some((f) => f.endsWith('cdk.tf.json'))).toBe(true);
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      for (const s of secrets) expect(text.includes(s), `${s} in ${f}`).toBe(false);
+    }
+  });
+});
