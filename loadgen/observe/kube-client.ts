@@ -3,6 +3,8 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  Observable,
+  type ObservableMiddleware,
   Watch,
 } from '@kubernetes/client-node';
 import { RehearseError } from '../../scenarios/errors.js';
@@ -59,21 +61,20 @@ export function kubeClient(kubeconfigPath: string, context?: string): KubeClient
   }
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  // Runtime middleware is the promise form (gen/configuration.js wrapOptions); the .d.ts names
-  // the observable form, hence the cast.
-  const withSignal = (signal: AbortSignal) =>
-    ({
-      middleware: [
-        {
-          pre: async (ctx: { setSignal(s: AbortSignal): void }) => {
-            ctx.setSignal(signal);
-            return ctx;
-          },
-          post: async <T>(res: T) => res,
+  // The object-style API hands `options.middleware` to the observable layer as is, so the
+  // middleware returns client-node's Observable (its rxjs stub), as setHeaderMiddleware does.
+  const withSignal = (signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> => ({
+    middleware: [
+      {
+        pre: (ctx) => {
+          ctx.setSignal(signal);
+          return new Observable(Promise.resolve(ctx));
         },
-      ],
-      middlewareMergeStrategy: 'append',
-    }) as unknown as ConfigurationOptions;
+        post: (res) => new Observable(Promise.resolve(res)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  });
   return {
     server: cluster.server,
     watch: new Watch(kc),

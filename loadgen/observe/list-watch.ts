@@ -61,6 +61,27 @@ export function statusOf(err: unknown): number | undefined {
   return typeof e?.code === 'number' ? e.code : undefined;
 }
 
+/**
+ * A one-line description of a client-node error: ApiException messages are "HTTP-Code: N\nMessage:
+ * …\nBody: <the whole Status JSON>…"; keep the code and the Status message.
+ */
+export function errorText(err: unknown): string {
+  const e = err as { message?: unknown; body?: unknown } | null;
+  const status = statusOf(err);
+  let body: unknown = e?.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // Not JSON: the status code alone says enough.
+    }
+  }
+  const detail = (body as { message?: unknown } | null)?.message;
+  if (status !== undefined && typeof detail === 'string') return `HTTP ${status}: ${detail}`;
+  const first = String(e?.message ?? err).split('\n')[0] ?? '';
+  return status !== undefined && !first.includes(String(status)) ? `HTTP ${status}: ${first}` : first;
+}
+
 /** Wait ms, or less if the signal aborts; leaves no listener behind. */
 export const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@ import { CLUSTER_RECORD_VERSION, type ClusterRecord, type MetricsAvailability } 
 import { derive, Sampler } from './derive.js';
 import { type KubeClient, kubeClient } from './kube-client.js';
 import { parseQuantity } from './kube-objects.js';
-import { type ListWatchOptions, runListWatch, sleep, statusOf } from './list-watch.js';
+import { errorText, type ListWatchOptions, runListWatch, sleep, statusOf } from './list-watch.js';
 import { ClusterState } from './state.js';
 
 /**
@@ -37,7 +37,10 @@ export interface ObserverOptions {
 }
 
 export interface Observer {
+  /** End every watch and poll; resolves within stopTimeoutMs with everything seen. Idempotent. */
   stop(): Promise<ClusterRecord>;
+  /** What was seen so far (for a live display), without stopping. */
+  snapshot(): ClusterRecord;
   readonly warnings: readonly string[];
 }
 
@@ -62,19 +65,20 @@ export function startObserver(o: ObserverOptions): Observer {
   const state = new ClusterState();
   const sampler = new Sampler();
   let metrics: MetricsAvailability = 'not-tried';
-  const record = (): ClusterRecord => {
-    sampler.offer(state.sample(o.now()));
+  /** The record so far; the final one also takes a last sample (the state at stop). */
+  const record = (final: boolean): ClusterRecord => {
+    if (final) sampler.offer(state.sample(o.now()));
     const d = derive(state, runStartWallMs, observedFromWall, metrics);
     return {
       version: CLUSTER_RECORD_VERSION,
       namespace: o.namespace,
       from,
       to: o.now(),
-      samples: sampler.samples,
+      samples: [...sampler.samples],
       ...d,
       events: state.eventNotes(runStartWallMs),
       eventsDropped: state.eventsDropped,
-      warnings,
+      warnings: [...warnings],
     };
   };
 
@@ -84,7 +88,7 @@ export function startObserver(o: ObserverOptions): Observer {
   } catch (err) {
     const hint = (err as { hint?: string }).hint;
     warn(`cluster observer off: ${(err as Error).message}${hint ? ` (${hint})` : ''}`);
-    return { stop: async () => record(), warnings };
+    return { stop: async () => record(true), snapshot: () => record(false), warnings };
   }
 
   const stopper = new AbortController();
@@ -92,7 +96,7 @@ export function startObserver(o: ObserverOptions): Observer {
   const ns = o.namespace;
   const describe = (what: string, err: unknown, fatal: boolean) => {
     const status = statusOf(err);
-    const message = (err as Error)?.message ?? String(err);
+    const message = errorText(err);
     if (status === 403) {
       return `cluster observer: forbidden to list/watch ${what} (403); needs ${RBAC[what]}; continuing without ${what}`;
     }
@@ -195,7 +199,7 @@ export function startObserver(o: ObserverOptions): Observer {
           return;
         }
         if (metrics !== 'available') metrics = 'failed';
-        warn(`cluster observer: reading pod metrics failed (${(err as Error).message}); retrying`);
+        warn(`cluster observer: reading pod metrics failed (${errorText(err)}); retrying`);
         if (++failures >= 5) return;
       }
       await sleep(every, signal);
@@ -205,6 +209,7 @@ export function startObserver(o: ObserverOptions): Observer {
   let stopped: Promise<ClusterRecord> | undefined;
   return {
     warnings,
+    snapshot: () => record(false),
     stop() {
       stopped ??= (async () => {
         clearInterval(timer);
@@ -221,7 +226,7 @@ export function startObserver(o: ObserverOptions): Observer {
           warn(
             'cluster observer: a Kubernetes request did not end within the stop timeout; left to close on its own',
           );
-        return record();
+        return record(true);
       })();
       return stopped;
     },

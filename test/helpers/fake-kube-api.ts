@@ -167,6 +167,7 @@ export async function startFakeKubeApi(opts: { token?: string } = {}): Promise<F
       return sendStatus(res, first.httpStatus, `scripted ${first.httpStatus}`);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.socket?.setNoDelay(true);
+    res.flushHeaders(); // as the apiserver does: a watch client returns once it has the headers
     const from = Number(query.resourceVersion ?? '0');
     if (query.resourceVersion && from < c.minRv) {
       line(res, goneEvent(query.resourceVersion));
@@ -182,7 +183,8 @@ export async function startFakeKubeApi(opts: { token?: string } = {}): Promise<F
       res.end();
     };
     const timer = setTimeout(end, Number(query.timeoutSeconds ?? 1800) * 1000);
-    req.on('close', end);
+    // The client went away (an aborted request): the response's close, not the request's.
+    res.on('close', end);
     c.watchers.add(res);
     for (const step of script) {
       if (ended) return;
