@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { chartSchemaDir, chartSchemaIssues } from '../../provision/jetstream2/chart-schema.js';
 import type { Jetstream2Config } from '../../provision/jetstream2/config.js';
 import { synthesize } from '../../provision/jetstream2/synth.js';
-import { fixturePlan, readStack, SHARED_SCHEMAS, tmp } from './provision-helpers.js';
+import { fixturePlan, readStack, SHARED_SCHEMAS, tmp } from '../fixtures/provision/helpers.js';
 
 const UUID = '3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 const IMAGE = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
