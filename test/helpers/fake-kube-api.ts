@@ -157,7 +157,7 @@ export async function startFakeKubeApi(opts: { token?: string } = {}): Promise<F
   async function watch(
     path: string,
     query: Record<string, string>,
-    req: IncomingMessage,
+    _req: IncomingMessage,
     res: ServerResponse,
   ) {
     const c = coll(path);
