@@ -62,27 +62,42 @@ export class K8sLauncher implements Launcher {
   private handle(job: string, index: number, deadline: number): WorkerHandle {
     const selector = `job-name=${job},batch.kubernetes.io/job-completion-index=${index}`;
     let pod: string | undefined;
+    let linesEnded: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => {
+      linesEnded = resolve;
+    });
     const h: WorkerHandle = {
       index,
       where: `${job} index ${index}`,
-      lines: this.follow(selector, deadline, (p) => {
+      lines: this.follow(selector, deadline, linesEnded, (p) => {
         pod = p;
         h.where = `pod ${p}`;
       }),
-      exited: Promise.resolve({ code: null, signal: null }),
+      // Read once the log has ended: the container's exit code and reason.
+      exited: ended.then(() =>
+        pod ? this.exitOf(pod) : { code: null, signal: null, detail: 'its pod never ran' },
+      ),
       kill: () => {
         if (pod) void this.deletePod(pod);
       },
     };
-    h.exited = (async () => {
-      // `lines` ends first; the coordinator awaits `exited` only after that.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      return pod ? this.exitOf(pod) : { code: null, signal: null, detail: 'its pod never ran' };
-    })();
     return h;
   }
 
   private async *follow(
+    selector: string,
+    deadline: number,
+    ended: () => void,
+    found: (pod: string) => void,
+  ): AsyncGenerator<string> {
+    try {
+      yield* this.podLines(selector, deadline, found);
+    } finally {
+      ended();
+    }
+  }
+
+  private async *podLines(
     selector: string,
     deadline: number,
     found: (pod: string) => void,

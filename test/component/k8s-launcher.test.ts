@@ -1,0 +1,209 @@
+import { mkdtempSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coordinate } from '../../loadgen/distributed/coordinator.js';
+import { K8sLauncher } from '../../loadgen/distributed/k8s-launcher.js';
+import { formatLine, type WorkerLine } from '../../loadgen/distributed/protocol.js';
+import { shardPlan } from '../../loadgen/distributed/shard.js';
+import { planArrivals } from '../../loadgen/plan/arrivals.js';
+import { parseScenario, scenarioHash } from '../../scenarios/load.js';
+import { type FakeKubeApi, startFakeKubeApi } from '../helpers/fake-kube-api.js';
+
+// The k8s launcher against the in-process fake Kubernetes API (127.0.0.1, port 0): it creates the
+// ConfigMap, Secret and Indexed Job, follows each pod's log by the Job's labels, and deletes
+// everything (Background propagation) at the end, also when a pod dies without finishing.
+const NS = 'load';
+const scenarioYaml = [
+  'name: k8s',
+  'seed: 1',
+  'target: { kind: binderhub, url: "http://127.0.0.1:9/", tokenEnv: HUB_TOKEN }',
+  'repo: gh/org/repo/HEAD',
+  'cohorts: [{ name: a, users: 4, arrival: { kind: list, at: [0s, 1s, 2s, 3s] } }]',
+  'session: { notebook: nb.ipynb, thinkTime: { median: 1s, p95: 2s }, duration: 5s }',
+  '',
+].join('\n');
+const scenario = parseScenario(scenarioYaml, 'k8s.yaml');
+let api: FakeKubeApi;
+let kc: KubeConfig;
+
+beforeAll(async () => {
+  api = await startFakeKubeApi();
+  kc = new KubeConfig();
+  kc.loadFromFile(api.writeKubeconfig(join(mkdtempSync(join(tmpdir(), 'rehearse-kube-')), 'config')));
+});
+afterAll(() => api.close());
+
+const body = (req: IncomingMessage) =>
+  new Promise<unknown>((resolve) => {
+    let s = '';
+    req.on('data', (d: Buffer) => {
+      s += d.toString();
+    });
+    req.on('end', () => resolve(s ? JSON.parse(s) : undefined));
+  });
+const json = (res: ServerResponse, code: number, obj: unknown) => {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(obj));
+};
+
+describe('K8sLauncher', () => {
+  it('creates ConfigMap, Secret and Indexed Job, follows pod logs by index, deletes all; a dead pod is a lost shard', async () => {
+    const created: Record<string, unknown> = {};
+    for (const [kind, path] of [
+      ['ConfigMap', `/api/v1/namespaces/${NS}/configmaps`],
+      ['Secret', `/api/v1/namespaces/${NS}/secrets`],
+      ['Job', `/apis/batch/v1/namespaces/${NS}/jobs`],
+    ] as const) {
+      api.route('POST', path, async (req, res) => {
+        created[kind] = await body(req);
+        json(res, 201, created[kind]);
+      });
+    }
+    const plan = planArrivals(scenario);
+    const pods = [0, 1].map((i) => `job-pod-${i}`);
+    api.route('GET', `/api/v1/namespaces/${NS}/pods`, (req, res) => {
+      const sel = new URL(req.url ?? '', 'http://x').searchParams.get('labelSelector') ?? '';
+      const index = /job-completion-index=(\d+)/.exec(sel)?.[1];
+      const job = (created.Job as V1Job | undefined)?.metadata?.name;
+      const items =
+        index !== undefined && sel.includes(`job-name=${job}`)
+          ? [{ metadata: { name: pods[Number(index)], namespace: NS }, status: { phase: 'Running' } }]
+          : [];
+      json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
+    });
+    const lines = (shard: number, done: boolean): WorkerLine[] => {
+      const s = shardPlan(plan, shard, 2);
+      return [
+        {
+          v: 1,
+          shard,
+          type: 'hello',
+          shards: 2,
+          planned: s.arrivals.length,
+          pid: 7,
+          host: pods[shard] ?? '',
+          startAt: 0,
+          clock: 0,
+        },
+        ...(done ? s.arrivals : s.arrivals.slice(0, 1)).map(
+          (a): WorkerLine => ({
+            v: 1,
+            shard,
+            type: 'user-end',
+            result: { id: a.id, outcome: 'completed', cellsRun: 1, kept: false },
+          }),
+        ),
+        ...(done ? [{ v: 1, shard, type: 'done', status: 'completed', endedAt: 8000 } as WorkerLine] : []),
+      ];
+    };
+    pods.forEach((pod, i) => {
+      api.route('GET', `/api/v1/namespaces/${NS}/pods/${pod}/log`, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(
+          lines(i, i === 0)
+            .map(formatLine)
+            .join(''),
+        );
+      });
+      const terminated =
+        i === 0 ? { exitCode: 0, reason: 'Completed' } : { exitCode: 137, reason: 'OOMKilled' };
+      api.route('GET', `/api/v1/namespaces/${NS}/pods/${pod}`, (_req, res) =>
+        json(res, 200, {
+          metadata: { name: pod, namespace: NS },
+          status: {
+            phase: i === 0 ? 'Succeeded' : 'Failed',
+            containerStatuses: [{ name: 'worker', state: { terminated } }],
+          },
+        }),
+      );
+    });
+    const deleted: string[] = [];
+    api.route('DELETE', `/api/v1/namespaces/${NS}/pods/${pods[1]}`, (_req, res) => json(res, 200, {}));
+    const jobPath = () => `/apis/batch/v1/namespaces/${NS}/jobs/${(created.Job as V1Job).metadata?.name}`;
+    const launcher = new K8sLauncher({
+      namespace: NS,
+      image: 'reg.example/rehearse:1',
+      workers: 2,
+      token: 'the-token-value',
+      activeDeadlineSeconds: 600,
+      kubeConfig: kc,
+      pollMs: 20,
+      podStartTimeoutMs: 30_000,
+    });
+    const origStart = launcher.start.bind(launcher);
+    launcher.start = async (config) => {
+      const name = `rehearse-${config.runId}`.slice(0, 52).replace(/-+$/, '');
+      for (const [kind, path] of [
+        ['Job', `/apis/batch/v1/namespaces/${NS}/jobs/${name}`],
+        ['ConfigMap', `/api/v1/namespaces/${NS}/configmaps/${name}`],
+        ['Secret', `/api/v1/namespaces/${NS}/secrets/${name}-token`],
+      ] as const) {
+        api.route('DELETE', path, (req, res) => {
+          deleted.push(
+            `${kind} ${new URL(req.url ?? '', 'http://x').searchParams.get('propagationPolicy') ?? ''}`.trim(),
+          );
+          json(res, 200, { kind: 'Status', status: 'Success' });
+        });
+      }
+      return origStart(config);
+    };
+    const runsDir = mkdtempSync(join(tmpdir(), 'rehearse-k8s-runs-'));
+    const res = await coordinate({
+      loaded: {
+        scenario,
+        sourcePath: 'k8s.yaml',
+        baseDir: '.',
+        hash: scenarioHash(scenario),
+        notebookPath: 'nb.ipynb',
+      },
+      scenarioYaml,
+      cells: [{ index: 0, source: '1+1' }],
+      workers: 2,
+      launcher,
+      target: {
+        kind: 'binderhub',
+        binderUrl: 'http://127.0.0.1:9/',
+        spec: 'gh/org/repo/HEAD',
+        tokenEnv: 'HUB_TOKEN',
+      },
+      recordedTarget: { kind: 'binderhub', binderUrl: 'http://127.0.0.1:9/' },
+      launchTimeoutMs: 1000,
+      protocol: 'v1',
+      runsDir,
+      runId: 'test-run-1',
+      thresholds: [],
+      toolVersion: '0.0.0',
+      stop: new AbortController().signal,
+      abort: new AbortController().signal,
+      startDelayMs: 0,
+      heartbeatTimeoutMs: 30_000,
+    });
+    const job = created.Job as V1Job;
+    expect(job.metadata?.name).toBe('rehearse-test-run-1');
+    expect(job.spec?.completionMode).toBe('Indexed');
+    expect(job.spec?.backoffLimit).toBe(0);
+    expect(job.spec?.parallelism).toBe(2);
+    expect((created.Secret as { stringData: unknown }).stringData).toEqual({ token: 'the-token-value' });
+    expect(JSON.stringify(created.ConfigMap)).not.toContain('the-token-value');
+    const logs = api.requests.filter((r) => r.path.endsWith('/log'));
+    expect(logs.map((r) => [r.path, r.query.follow, r.query.container])).toEqual(
+      expect.arrayContaining([
+        [`/api/v1/namespaces/${NS}/pods/job-pod-0/log`, 'true', 'worker'],
+        [`/api/v1/namespaces/${NS}/pods/job-pod-1/log`, 'true', 'worker'],
+      ]),
+    );
+    expect(deleted.sort()).toEqual(['ConfigMap', 'Job Background', 'Secret']);
+    expect(api.requests.some((r) => r.method === 'DELETE' && r.path === jobPath())).toBe(true);
+    const s1 = shardPlan(plan, 1, 2).arrivals.length;
+    expect(res.lostUsers).toBe(s1 - 1);
+    expect(res.summary.workers?.map((w) => [w.where, w.state, w.reported])).toEqual([
+      ['pod job-pod-0', 'done', 2],
+      ['pod job-pod-1', 'lost', 1],
+    ]);
+    expect(res.summary.workers?.[1]?.detail).toContain('exited with code 137');
+    expect(res.summary.status).toBe('failed');
+  }, 30_000);
+});
