@@ -297,6 +297,7 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
   } else {
     for (const l of launcherLines) recorder.event({ type: 'cleanup', t: endOf(shards), ...l });
   }
+  o.reporter?.onProgress?.(sumProgress(shards, endOf(shards), planned, totals));
   const lostUsers = lostShards.reduce((n, s) => n + (s.planned - s.results.length), 0);
   const lostReasons = shards.flatMap((s, i) => (s.lost ? [`worker ${i} lost (${s.lost})`] : []));
   const status: RunStatus =
@@ -400,6 +401,15 @@ function sumProgress(shards: Shard[], t: number, planned: number, totals: Metric
   for (const s of shards) {
     const p = s.progress;
     if (!p) continue;
+    if (s.done || s.lost) {
+      // Ended: its own outcomes, not its last heartbeat (which may predate the last users' ends).
+      const started = s.results.filter((r) => r.outcome !== 'not-started');
+      sum.arrived += s.lost ? p.arrived : started.length;
+      sum.completed += started.filter((r) => r.outcome === 'completed').length;
+      sum.failed += started.filter((r) => r.outcome === 'failed').length;
+      sum.late += p.late;
+      continue;
+    }
     sum.arrived += p.arrived;
     sum.launching += p.launching;
     sum.ready += p.ready;
