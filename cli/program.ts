@@ -41,7 +41,30 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--seed <n>', "override the scenario's seed")
     .option('--protocol <p>', 'kernel websocket protocol: v1 or legacy', 'v1')
     .option('--state-dir <dir>', 'state folder of the local target')
+    .option(
+      '--workers <spec>',
+      'run the plan as N shards: local:N (child processes) or k8s:N (an Indexed Job)',
+    )
+    .option('--image <image>', 'worker image for --workers k8s:N')
+    .option(
+      '--kubeconfig <file>',
+      "watch the hub's Kubernetes cluster during the run (cluster.json in the record)",
+    )
+    .option(
+      '--namespace <ns>',
+      "the hub's namespace: for --kubeconfig, and where --workers k8s:N runs (default: default)",
+    )
+    .option('--dry-run', 'with --workers k8s:N: print the ConfigMap and Job as YAML, contact no cluster')
     .action(run(async () => (await import('./commands/run.js')).run));
+  program
+    .command('worker')
+    .description('one shard of a distributed run (started by `run --workers`); worker protocol on stdout')
+    .option(
+      '--config <file>',
+      'worker config (default: $REHEARSE_WORKER_CONFIG or /etc/rehearse/worker.json)',
+    )
+    .option('--index <i>', 'shard index (default: $JOB_COMPLETION_INDEX)')
+    .action(run(async () => (await import('./commands/worker.js')).worker));
   program
     .command('plan')
     .description(
@@ -126,6 +149,41 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .argument('<dir>', 'a run record (runs/<id>), or a folder of records (runs: the latest)')
     .option('--json', 'print the summary as JSON')
     .action(run(async () => (await import('./commands/summary.js')).summary));
+
+  const provision = program
+    .command('provision')
+    .description('stand BinderHub up on Jetstream2: Magnum cluster + BinderHub (cdktf, terraform or tofu)');
+  const provisionFlags = (c: Command) =>
+    c
+      .option('--plan <file>', 'NodeGroupPlan from `rehearse plan --out`', 'plan.yaml')
+      .option(
+        '--config <file>',
+        'jetstream2.yaml: template, hosts, registry, quotas (else Terraform variables)',
+      )
+      .option('--out <dir>', 'cdktf output folder', 'cdktf.out');
+  provisionFlags(
+    provision.command('synth').description('write the cluster and binderhub stacks as Terraform JSON'),
+  ).action(run(async () => (await import('./commands/provision.js')).provisionSynth));
+  provisionFlags(provision.command('diff').description('terraform/tofu plan of both stacks')).action(
+    run(async () => (await import('./commands/provision.js')).provisionDiff),
+  );
+  provisionFlags(provision.command('apply').description('create or update the cluster, then BinderHub'))
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .action(run(async () => (await import('./commands/provision.js')).provisionApply));
+  provisionFlags(provision.command('destroy').description('delete BinderHub, then the cluster'))
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .action(run(async () => (await import('./commands/provision.js')).provisionDestroy));
+  provision
+    .command('doctor')
+    .description(
+      'check the cluster against a NodeGroupPlan (nodes Ready, node-group labels) and BinderHub /health',
+    )
+    .requiredOption('--kubeconfig <file>', 'kubeconfig of the Magnum cluster')
+    .option('--plan <file>', 'NodeGroupPlan YAML (rehearse plan --out)')
+    .option('--binder-url <url>', 'BinderHub URL; checks <url>/health')
+    .option('--context <name>', 'kubeconfig context (default: its current one)')
+    .option('--json', 'print the checks as JSON')
+    .action(run(async () => (await import('./commands/doctor.js')).provisionDoctor));
 
   return program;
 }

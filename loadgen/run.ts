@@ -2,6 +2,7 @@ import type { LoadedScenario } from '../scenarios/load.js';
 import { type Clock, RealClock } from './clock.js';
 import { MetricStore } from './metrics/store.js';
 import type { CodeCell } from './notebook.js';
+import { attachObserver, type ObserveSpec } from './observe/attach.js';
 import { type ArrivalPlan, planArrivals } from './plan/arrivals.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { INTERVAL_MS, RunRecorder } from './run-record.js';
@@ -44,6 +45,8 @@ export interface RehearseOptions {
   sampleLoopDelay?: boolean;
   /** How users talk to their servers (default: the real REST and websocket clients). */
   openServer?: UserContext['openServer'];
+  /** Watch the hub's Kubernetes cluster during the run (cluster.json in the record). */
+  observe?: ObserveSpec;
 }
 
 export interface RehearseResult {
@@ -158,6 +161,11 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     plannedUsers: plan.arrivals.length,
     startedAt: clock.wallTime(0).toISOString(),
   });
+  const observer = await attachObserver(o.observe, {
+    now: () => clock.now(),
+    startWallMs: clock.wallTime(0).getTime(),
+    signal: o.abort,
+  });
   const run = await executePlan({
     plan,
     clock,
@@ -176,6 +184,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     onInterval: recorder.interval,
     event: recorder.event,
   });
+  await observer.finish(recorder.dir);
   // Also after an error: the record is completed (status failed) so that it stays readable.
   const summary = recorder.finish({
     status: run.status,

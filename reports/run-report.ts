@@ -91,7 +91,8 @@ export async function writeRunReport(dir: string, opts: RunReportOptions = {}): 
   const record = readRecord(dir);
   const outDir = opts.outDir ?? record.dir;
   mkdirSync(outDir, { recursive: true });
-  const { page, warnings } = await buildRunPage(record, opts);
+  const cluster = opts.cluster ?? record.cluster;
+  const { page, warnings } = await buildRunPage(record, { ...opts, ...(cluster ? { cluster } : {}) });
 
   const html = join(outDir, 'report.html');
   writeFileSync(html, renderHtmlPage(page));

@@ -4,6 +4,7 @@
  * Pure: a record in, section definitions out (render.ts turns specs into SVG).
  */
 import type { TopLevelSpec } from 'vega-lite';
+import type { ClusterSummary } from '../loadgen/record/cluster.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import { formatMs } from './format.js';
 import { cellLatency, cellLatencySpec } from './specs/cell-latency.js';
@@ -31,7 +32,7 @@ export interface SectionDef {
 
 export interface RunReportExtras {
   /** Cluster observer samples (a run with --kubeconfig); without them the section says so. */
-  cluster?: ClusterTimeline;
+  cluster?: ClusterTimeline & { summary?: ClusterSummary; warnings?: string[] };
   /** A capacity plan for this scenario (analysis/); adds the frontier and node-count charts. */
   plan?: PlanInput;
 }
@@ -128,10 +129,31 @@ export function runSections(record: RunRecord, extras: RunReportExtras = {}): Se
     ...(samples.length > 0 && extras.cluster
       ? { spec: clusterTimelineSpec(extras.cluster, end) }
       : { note: 'No cluster observer data (run with --kubeconfig).' }),
+    ...(extras.cluster?.summary
+      ? { note: clusterNote(extras.cluster.summary, extras.cluster.warnings ?? []) }
+      : {}),
   });
 
   if (extras.plan) out.push(...planSections(extras.plan));
   return out;
+}
+
+/** The observer's summary in one paragraph: the figures `rehearse plan --from` calibrates with. */
+export function clusterNote(c: ClusterSummary, warnings: readonly string[]): string {
+  const stat = (s: { n: number; median: number; p95: number } | null, what: string) =>
+    s ? `${what} median ${formatMs(s.median)}, p95 ${formatMs(s.p95)} (n=${s.n})` : `${what}: none observed`;
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  const parts = [
+    stat(c.nodeReady, 'node ready'),
+    `${stat(c.imagePull, 'image pull')}, ${c.cachedPulls} cached`,
+    `most users on one node ${c.usersPerNode.max}`,
+    c.peakMemoryPerUser
+      ? `peak memory per user median ${gib(c.peakMemoryPerUser.median)}, max ${gib(c.peakMemoryPerUser.max)}`
+      : `no memory figures (metrics API ${c.metrics})`,
+    `${c.scaleUps} scale-ups, ${c.failedScheduling} FailedScheduling, ${c.preemptions} placeholder preemptions`,
+  ];
+  const warn = warnings.length > 0 ? ` Observer warnings: ${warnings.join('; ')}.` : '';
+  return `${parts.join('; ')}.${warn}`;
 }
 
 function failureSection(record: RunRecord): SectionDef {

@@ -6,6 +6,7 @@ import type { CoordinatedResult } from '../../loadgen/distributed/coordinator.js
 import { jobName, workerManifests } from '../../loadgen/distributed/k8s-manifests.js';
 import { parseWorkers, type WorkersSpec } from '../../loadgen/distributed/shard.js';
 import type { CodeCell } from '../../loadgen/notebook.js';
+import type { ObserveSpec } from '../../loadgen/observe/attach.js';
 import { planArrivals } from '../../loadgen/plan/arrivals.js';
 import { defaultRunId } from '../../loadgen/record/writer.js';
 import type { RunReporter } from '../../loadgen/runner/progress.js';
@@ -31,8 +32,8 @@ const HEARTBEAT_TIMEOUT_MS = { local: 30_000, k8s: 60_000 } as const;
 
 export function checkWorkerFlags(flags: RunFlags, scenario: Scenario): WorkersSpec {
   const w = parseWorkers(flags.workers ?? '');
-  if (w.kind === 'local' && (flags.image || flags.namespace || flags.dryRun)) {
-    throw new InputError('FLAG_INVALID', '--image, --namespace and --dry-run go with --workers k8s:N');
+  if (w.kind === 'local' && (flags.image || flags.dryRun)) {
+    throw new InputError('FLAG_INVALID', '--image and --dry-run go with --workers k8s:N');
   }
   if (w.kind === 'k8s') {
     if (!flags.image)
@@ -150,6 +151,7 @@ export interface RunWorkersOptions {
   stop: AbortSignal;
   abort: AbortSignal;
   toolVersion: string;
+  observe?: ObserveSpec;
 }
 
 export async function runWorkers(o: RunWorkersOptions): Promise<CoordinatedResult> {
@@ -170,6 +172,7 @@ export async function runWorkers(o: RunWorkersOptions): Promise<CoordinatedResul
         })
       : new (await import('../../loadgen/distributed/k8s-launcher.js')).K8sLauncher({
           namespace: o.flags.namespace ?? 'default',
+          ...(o.flags.kubeconfig ? { kubeconfigPath: o.flags.kubeconfig } : {}),
           image: o.flags.image as string,
           workers: o.workers.count,
           token: o.target.spec.tokenEnv ? o.io.env[o.target.spec.tokenEnv] : undefined,
@@ -197,6 +200,7 @@ export async function runWorkers(o: RunWorkersOptions): Promise<CoordinatedResul
     startDelayMs: START_DELAY_MS[kind],
     heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS[kind],
     cleanupLost: (users) => cleanupLost(o.target, users),
+    ...(o.observe ? { observe: o.observe } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TargetSpec } from '../../loadgen/distributed/config.js';
+import type { ObserveSpec } from '../../loadgen/observe/attach.js';
 import type { RunSummary } from '../../loadgen/record/types.js';
 import type { TargetAdapter } from '../../loadgen/runner/targets.js';
 import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
@@ -32,7 +33,10 @@ export interface RunFlags {
   /** `local:N` or `k8s:N`: run the plan as N shards (cli/commands/run-workers.ts). */
   workers?: string;
   image?: string;
+  /** The hub's namespace: the cluster observer's (with --kubeconfig) and the worker Job's (k8s:N). */
   namespace?: string;
+  /** Watch the hub's cluster during the run (loadgen/observe/): cluster.json in the record. */
+  kubeconfig?: string;
   dryRun?: boolean;
 }
 
@@ -56,9 +60,10 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   }
   const workersMod = flags.workers === undefined ? undefined : await import('./run-workers.js');
   const workers = workersMod?.checkWorkerFlags(flags, scenario);
-  if (!workers && (flags.dryRun || flags.image || flags.namespace)) {
-    throw new InputError('FLAG_INVALID', '--dry-run, --image and --namespace go with --workers k8s:N');
+  if (!workers && (flags.dryRun || flags.image)) {
+    throw new InputError('FLAG_INVALID', '--dry-run and --image go with --workers k8s:N');
   }
+  const observe = observeSpec(io, flags, workers?.kind === 'k8s');
   const cells = readCodeCells(loaded.notebookPath);
   const { packageRoot } = await import('../../provision/local/paths.js');
   const toolVersion = (
@@ -110,6 +115,7 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
       stop: stopCtl.signal,
       abort: abortCtl.signal,
       toolVersion,
+      ...(observe ? { observe } : {}),
     };
     const result =
       workersMod && workers
@@ -127,6 +133,7 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
             stop: stopCtl.signal,
             abort: abortCtl.signal,
             toolVersion,
+            ...(observe ? { observe } : {}),
           });
     reporter.close();
     const { summary } = result;
@@ -164,6 +171,40 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * `--kubeconfig F --namespace NS`: watch the hub's cluster during the run. The namespace is
+ * required with a kubeconfig (the hub's pods and events live there); without a kubeconfig it only
+ * means something to a k8s:N run (where its worker Job goes).
+ */
+function observeSpec(io: CliIO, flags: RunFlags, k8sWorkers: boolean): ObserveSpec | undefined {
+  if (flags.kubeconfig === undefined) {
+    if (flags.namespace !== undefined && !k8sWorkers) {
+      throw new InputError(
+        'FLAG_INVALID',
+        '--namespace goes with --kubeconfig (the observer) or --workers k8s:N',
+      );
+    }
+    return undefined;
+  }
+  if (!flags.namespace) {
+    throw new InputError(
+      'FLAG_INVALID',
+      "--kubeconfig needs --namespace: the hub's namespace (its user pods and events)",
+      {
+        hint: 'e.g. --namespace binderhub (kubectl get pods -A -l component=singleuser-server shows it)',
+      },
+    );
+  }
+  if (!existsSync(flags.kubeconfig)) {
+    throw new InputError('FLAG_INVALID', `--kubeconfig ${flags.kubeconfig}: no such file`);
+  }
+  return {
+    kubeconfigPath: resolve(flags.kubeconfig),
+    namespace: flags.namespace,
+    onWarning: (m) => io.stderr.write(`cluster observer: ${m}\n`),
+  };
 }
 
 /** True when every final failure is the target refusing us or being unreachable. */

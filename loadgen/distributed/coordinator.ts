@@ -1,6 +1,7 @@
 import type { LoadedScenario } from '../../scenarios/load.js';
 import { MetricTotals } from '../metrics/summary.js';
 import type { CodeCell } from '../notebook.js';
+import { attachObserver, type ObserveSpec } from '../observe/attach.js';
 import { planArrivals } from '../plan/arrivals.js';
 import type { RecordedTarget, RunStatus, RunSummary, WorkerReport } from '../record/types.js';
 import { INTERVAL_MS, RunRecorder } from '../run-record.js';
@@ -78,6 +79,8 @@ export interface CoordinateOptions {
   /** Remove what lost workers' users left (servers, hub users); lines for the record. */
   cleanupLost?: (users: { user: string; hubUser?: string }[]) => Promise<CleanupLine[]>;
   now?: () => number;
+  /** Watch the hub's Kubernetes cluster during the run (cluster.json in the record). */
+  observe?: ObserveSpec;
 }
 
 export interface CoordinatedResult {
@@ -117,6 +120,11 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
     toolVersion: o.toolVersion,
     plannedUsers: planned,
     startedAt: new Date(startAt).toISOString(),
+  });
+  const observer = await attachObserver(o.observe, {
+    now: () => now() - startAt,
+    startWallMs: startAt,
+    signal: o.abort,
   });
   const config: WorkerConfig = {
     v: 1,
@@ -310,6 +318,7 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
   if (failure !== undefined) reasons.unshift(String((failure as Error)?.message ?? failure));
   const endedAt = endOf(shards);
   recorder.event({ type: 'run-end', t: endedAt, status });
+  await observer.finish(recorder.dir);
   const summary = recorder.finish({
     status,
     stopReason: reasons.length > 0 ? reasons.join('; ') : undefined,

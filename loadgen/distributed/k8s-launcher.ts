@@ -31,12 +31,14 @@ export class K8sLauncher implements Launcher {
       token?: string;
       activeDeadlineSeconds: number;
       kubeConfig?: KubeConfig;
+      /** `--kubeconfig`: this file instead of $KUBECONFIG / ~/.kube/config. */
+      kubeconfigPath?: string;
       pollMs?: number;
       /** A pod still not running this long after the start counts as lost. */
       podStartTimeoutMs: number;
     },
   ) {
-    const kc = o.kubeConfig ?? defaultKubeConfig();
+    const kc = o.kubeConfig ?? defaultKubeConfig(o.kubeconfigPath);
     this.core = kc.makeApiClient(CoreV1Api);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.logs = new Log(kc);
@@ -181,8 +183,9 @@ export class K8sLauncher implements Launcher {
   }
 }
 
-function defaultKubeConfig(): KubeConfig {
+function defaultKubeConfig(file?: string): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromDefault();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
   return kc;
 }

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../scenarios/errors.js';
 import { summarizeIntervals } from '../metrics/summary.js';
+import { type ClusterRecord, readObserverRecord } from './cluster.js';
 import {
   type IntervalRecord,
   RECORD_VERSION,
@@ -22,6 +23,8 @@ export interface RunRecord {
   partial: boolean;
   /** What was skipped or rebuilt while reading (torn lines, missing files); for stderr. */
   warnings: string[];
+  /** cluster.json: what the cluster observer saw (a run with --kubeconfig); absent otherwise. */
+  cluster?: ClusterRecord;
 }
 
 /**
@@ -43,9 +46,12 @@ export function readRecord(dir: string): RunRecord {
   const events = readJsonLines(join(dir, RECORD_FILES.events), isEvent, warnings);
   const intervals = readJsonLines(join(dir, RECORD_FILES.intervals), isInterval, warnings);
   const stored = readSummary(join(dir, RECORD_FILES.summary), warnings);
-  if (stored) return { dir, meta, events, intervals, summary: stored, partial: stored.partial, warnings };
+  const cluster = readObserverRecord(dir);
+  const extra = cluster ? { cluster } : {};
+  if (stored)
+    return { dir, meta, events, intervals, summary: stored, partial: stored.partial, warnings, ...extra };
   const summary = rebuildSummary(meta, events, intervals);
-  return { dir, meta, events, intervals, summary, partial: true, warnings };
+  return { dir, meta, events, intervals, summary, partial: true, warnings, ...extra };
 }
 
 /**

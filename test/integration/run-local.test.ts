@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient } from '../../loadgen/clients/hub.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import type { RunSummary } from '../../loadgen/record/types.js';
+import { startFakeKubeApi } from '../helpers/fake-kube-api.js';
+import { NS, node } from '../helpers/kube-fixtures.js';
 import { startTestStack, type TestStack, writeNotebook } from '../helpers/local-stack.js';
 
 // `rehearse run` end to end against the real local stack (JupyterHub, jupyter-server, ipykernel,
@@ -101,6 +103,52 @@ describe('rehearse run on the local target', () => {
     expect(record.events.filter((e) => e.type === 'user-end')).toHaveLength(4);
     expect(JSON.stringify(record.meta)).not.toContain(t.hubToken);
   }, 180_000);
+
+  it('with --kubeconfig the cluster observer writes cluster.json and the report draws it', async () => {
+    // The hub here is the local stack; its "cluster" is the in-process fake Kubernetes API
+    // (test/helpers/fake-kube-api.ts): no Kubernetes API server can run on this machine.
+    const api = await startFakeKubeApi();
+    try {
+      api.set('/api/v1/nodes', [
+        node('core-0', { group: 'core', created: -86_400_000, readyAt: -86_300_000 }),
+        node('user-0', { group: 'user-m3-large', created: -86_400_000, readyAt: -86_300_000 }),
+        node('user-1', { group: 'user-m3-large', created: -60_000 }),
+      ]);
+      api.set(`/api/v1/namespaces/${NS}/pods`, []);
+      api.set(`/api/v1/namespaces/${NS}/events`, []);
+      const nb = join(dir, 'observed.ipynb');
+      writeNotebook(nb, '1+1');
+      const file = scenario('observed', [
+        'cohorts: [{ name: one, users: 1, arrival: { kind: list, at: [0s] } }]',
+        `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 2s }`,
+      ]);
+      const kubeconfig = api.writeKubeconfig(join(dir, 'kubeconfig'));
+      const bad = rehearse(['run', file, '--out', join(dir, 'runs-obs-bad'), '--kubeconfig', kubeconfig]);
+      expect(await bad.code).toBe(2);
+      expect(bad.stderr()).toContain('--kubeconfig needs --namespace');
+
+      const runs = join(dir, 'runs-obs');
+      const args = ['--kubeconfig', kubeconfig, '--namespace', NS, '--state-dir', t.stack.stateDir];
+      const r = rehearse(['run', file, '--out', runs, ...args]);
+      expect(await r.code, r.stderr()).toBe(0);
+      const record = readRecord(join(runs, readdirSync(runs)[0] as string));
+      expect(record.cluster?.namespace).toBe(NS);
+      expect(record.cluster?.samples.length).toBeGreaterThan(0);
+      // user-1 exists but is not Ready: one Ready user node.
+      expect(record.cluster?.samples.at(-1)?.nodes).toEqual({ core: 1, 'user-m3-large': 1 });
+      expect(record.cluster?.summary.metrics).toBe('absent'); // the fake serves no metrics API
+      expect(api.requests.some((q) => q.path === '/api/v1/nodes' && q.watch)).toBe(true);
+
+      const rep = rehearse(['report', record.dir]);
+      expect(await rep.code, rep.stderr()).toBe(0);
+      const html = readFileSync(join(record.dir, 'report.html'), 'utf8');
+      const cluster = html.slice(html.indexOf('id="cluster"'));
+      expect(cluster).toContain('<svg');
+      expect(cluster).toContain('most users on one node 0');
+    } finally {
+      await api.close();
+    }
+  }, 120_000);
 
   it('exits 99 when a threshold cannot be met', async () => {
     const nb = join(dir, 'one.ipynb');
