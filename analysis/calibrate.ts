@@ -6,6 +6,7 @@
  * settings: concurrent_spawn_limit, launch quota, build time. For a local-target record the
  * machine itself is fitted as one node (fitLocal).
  */
+import { stat } from '../loadgen/record/cluster.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import type { TrendSummary } from '../loadgen/record/types.js';
 import { type ModelParams, type ModelValues, type Param, valuesOf } from './model.js';
@@ -85,6 +86,7 @@ export function calibrate(
   if (pull) p.imagePull = measured(spreadOf(pull), described('launch.pull', pull));
   const scaleup = trend('launch.scaleup');
   if (scaleup) p.nodeReady = measured(spreadOf(scaleup), described('launch.scaleup', scaleup));
+  applyCluster(p, record, notes);
   const queue = trend('launch.queue');
   if (queue) p.binderOverhead = measured(queue.p50, `launch.queue p50 (n=${queue.count})`);
   const cells = trend('cell.exec');
@@ -146,6 +148,49 @@ function calibrateCellsOnly(p: ModelParams, record: RunRecord, targetKind: strin
   if (record.partial)
     notes.push(`${id} is a partial record (${record.summary.status}); its figures may be skewed`);
   return { params: p, recordId: id, observed: observedLaunches(record), notes };
+}
+
+/**
+ * What the cluster observer saw (cluster.json, a run with --kubeconfig) outranks the progress
+ * messages: image pulls as the kubelet timed them (not cached ones), the wait for a new node as
+ * TriggeredScaleUp → Scheduled of each user pod. Peak memory above the guarantee is a warning:
+ * the plan packs users by their guarantee.
+ */
+function applyCluster(p: ModelParams, record: RunRecord, notes: string[]): void {
+  const c = record.cluster;
+  if (!c) return;
+  const id = record.meta.id;
+  const fromStat = (st: { median: number; p95: number }): Spread => ({
+    median: st.median,
+    p95: Math.max(st.p95, st.median),
+  });
+  const pull = c.summary.imagePull;
+  if (pull && pull.n > 0) {
+    p.imagePull = {
+      value: fromStat(pull),
+      origin: 'measured',
+      source: `${id}: cluster.json kubelet pulls p50/p95 (n=${pull.n})`,
+    };
+  }
+  const scaleups = stat(
+    c.launches.flatMap((l) => (l.phases.scaleup === undefined ? [] : [l.phases.scaleup])),
+  );
+  if (scaleups) {
+    p.nodeReady = {
+      value: fromStat(scaleups),
+      origin: 'measured',
+      source: `${id}: cluster.json TriggeredScaleUp → Scheduled p50/p95 (n=${scaleups.n})`,
+    };
+  }
+  const mem = c.summary.peakMemoryPerUser;
+  const guarantee = p.user.value.request.memory;
+  if (mem && guarantee > 0 && mem.p95 > guarantee) {
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+    notes.push(
+      `${id}: users' peak memory p95 ${gib(mem.p95)} exceeds the guarantee ${gib(guarantee)} (cluster.json): raise capacity.user.memory, or nodes will be overcommitted`,
+    );
+  }
+  if (c.warnings.length > 0) notes.push(`${id}: the cluster observer was degraded: ${c.warnings.join('; ')}`);
 }
 
 /** The local target as the simulator sees it: one fixed node with unbounded room, no pulls. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { calibrate, localTargetInput } from '../../analysis/calibrate.js';
 import { defaultParams, valuesOf } from '../../analysis/model.js';
 import { simulate } from '../../analysis/sim/simulate.js';
+import type { ClusterRecord, PodLaunch } from '../../loadgen/record/cluster.js';
 import type { RunRecord } from '../../loadgen/record/reader.js';
 import type { RunEvent, TrendSummary } from '../../loadgen/record/types.js';
 import { parseScenario } from '../../scenarios/load.js';
@@ -156,5 +157,65 @@ describe('calibrate', () => {
     }
     expect(cal.localFit).toBeUndefined();
     expect(cal.notes.join(' ')).toMatch(/only its cell times apply to a binderhub plan/);
+  });
+
+  it("prefers the cluster observer's pulls and scale-up waits, and warns when users outgrow their guarantee", () => {
+    const GiB = 2 ** 30;
+    const launch = (user: string, scaleup?: number): PodLaunch => ({
+      hubUser: user,
+      pod: `jupyter-${user}`,
+      createdAt: 0,
+      failedScheduling: 0,
+      preempted: false,
+      phases: scaleup === undefined ? { schedule: 100 } : { schedule: 100, scaleup },
+    });
+    const cluster: ClusterRecord = {
+      version: 1,
+      namespace: 'binder',
+      from: 0,
+      to: 600_000,
+      samples: [],
+      nodes: [],
+      pulls: [],
+      launches: [launch('a', 150_000), launch('b', 210_000), launch('c'), launch('d', 180_000)],
+      events: [],
+      eventsDropped: 0,
+      summary: {
+        nodeReady: null,
+        imagePull: { n: 3, median: 41_200, p95: 95_000, max: 95_000 },
+        cachedPulls: 5,
+        usersPerNode: { max: 7, byGroup: { 'user-m3-large': 7 } },
+        peakMemoryPerUser: { n: 4, median: 6 * GiB, p95: 9 * GiB, max: 9 * GiB },
+        metrics: 'available',
+        scaleUps: 2,
+        failedScheduling: 3,
+        preemptions: 1,
+      },
+      warnings: [],
+    };
+    const rec = { ...record('binderhub', [], { 'launch.pull': trend(1000, 2000) }), cluster };
+    const pythiaLike = parseScenario(
+      [
+        'name: k',
+        'target: { kind: binderhub, url: https://binder.example.org }',
+        'repo: gh/a/b/HEAD',
+        'cohorts: [{ name: c, users: 4, arrival: { kind: burst, over: 1m } }]',
+        'session: { notebook: n.ipynb, thinkTime: { median: 5s, p95: 15s }, duration: 5m }',
+        'capacity: { user: { memory: 8Gi, cpu: 0.05 }, flavors: [m3.large], nodeReady: 5m }',
+      ].join('\n'),
+      'k.yaml',
+    );
+    const cal = calibrate(defaultParams(pythiaLike), rec, 'binderhub');
+    expect(cal.params.imagePull).toMatchObject({
+      value: { median: 41_200, p95: 95_000 },
+      origin: 'measured',
+    });
+    // Nearest rank over [150 000, 180 000, 210 000]: median 180 000, p95 210 000.
+    expect(cal.params.nodeReady).toMatchObject({
+      value: { median: 180_000, p95: 210_000 },
+      origin: 'measured',
+    });
+    expect(cal.params.nodeReady.source).toContain('cluster.json');
+    expect(cal.notes.join(' ')).toMatch(/peak memory p95 9.00 GiB exceeds the guarantee 8.00 GiB/);
   });
 });
