@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected strings are Terraform expressions
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
@@ -235,16 +235,20 @@ describe('binderhub stack', () => {
   });
 
   it('has values that pass the upstream BinderHub and z2jh chart schemas', () => {
+    // The copies shipped in provision/jetstream2/chart-schemas/ (kept identical to the team's
+    // upstream copies by the next test, where those are present).
     const { result } = synth({ binderhub: { host: 'binder.example.org', tls: { clusterIssuer: 'le' } } });
-    expect(chartSchemaIssues(result.values, SHARED_SCHEMAS)).toEqual([]);
+    expect(chartSchemaIssues(result.values, chartSchemaDir())).toEqual([]);
     // …and the same check does catch a misplaced key (so the line above can fail).
     const bad = { ...result.values, jupyterhub: { singleuser: { cpus: 1 } } };
-    expect(chartSchemaIssues(bad, SHARED_SCHEMAS)).toEqual([
+    expect(chartSchemaIssues(bad, chartSchemaDir())).toEqual([
       { chart: 'z2jh', path: '/jupyterhub/singleuser', message: 'unknown key "cpus"' },
     ]);
   });
 
-  it('ships chart schemas identical to the upstream copies', () => {
+  // The team's reference folder sits beside the repository on development machines, not in a
+  // clean clone (CI): there, the shipped copies are what the test above validates against.
+  it.runIf(existsSync(SHARED_SCHEMAS))('ships chart schemas identical to the upstream copies', () => {
     for (const f of readdirSync(SHARED_SCHEMAS).filter(
       (n) => n.endsWith('.yaml') || n.startsWith('LICENSE'),
     )) {
