@@ -117,16 +117,25 @@ export function derive(
   let scaleUps = 0;
   let failedScheduling = 0;
   let preemptions = 0;
+  // Only what happened during the run: the namespace keeps events for about an hour, and user
+  // pods of other people (or of an earlier run) may exist when the observer starts. The cut is the
+  // run's start less a minute (the cluster's clock may be a little off ours). Counts are
+  // occurrences (an event's `count`), the same for every reason.
+  const cutoff = runStartWallMs - 60_000;
+  const during = (e: { first?: number; last?: number }) => (e.last ?? e.first ?? 0) >= cutoff;
   for (const e of state.events.values()) {
-    if (e.reason === 'TriggeredScaleUp') scaleUps++;
+    if (!during(e)) continue;
+    if (e.reason === 'TriggeredScaleUp') scaleUps += e.count;
     else if (e.reason === 'FailedScheduling') failedScheduling += e.count;
     else if (e.reason === 'Preempted') preemptions += e.count;
   }
-  const pods = [...state.pods.values()].sort((a, b) => (a.created ?? 0) - (b.created ?? 0));
+  const pods = [...state.pods.values()]
+    .filter((p) => p.created === undefined || p.created >= cutoff)
+    .sort((a, b) => (a.created ?? 0) - (b.created ?? 0));
   for (const pod of pods) {
     const events = state.eventsFor(pod);
     for (const e of events) {
-      const p = e.reason === 'Pulled' ? parsePulledMessage(e.message) : undefined;
+      const p = e.reason === 'Pulled' && during(e) ? parsePulledMessage(e.message) : undefined;
       if (!p) continue;
       pulls.push({
         t: rel(e.first ?? runStartWallMs),

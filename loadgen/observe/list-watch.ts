@@ -100,7 +100,9 @@ export async function runListWatch(o: ListWatchOptions): Promise<ListWatchStats>
   const stats: ListWatchStats = { lists: 0, watches: 0, gone: 0, failures: 0 };
   const initialMs = o.backoff?.initialMs ?? 1000;
   const maxMs = o.backoff?.maxMs ?? 30_000;
-  const maxFailures = o.backoff?.maxFailures ?? 8;
+  // A run lasts hours; an API server restart or a control-plane upgrade must not end the
+  // observation: at the default 30 s cap, 60 failures in a row is about half an hour of outage.
+  const maxFailures = o.backoff?.maxFailures ?? 60;
   const listTimeoutMs = o.listTimeoutMs ?? 30_000;
   const watchSeconds = o.watchSeconds ?? 300;
   let rv = '';

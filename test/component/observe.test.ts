@@ -214,9 +214,8 @@ describe('cluster observer (fake Kubernetes API server)', () => {
     const { observer, warnings } = observe({ stopTimeoutMs: 3000 });
     await until('pod watch', () => api.openWatches(PODS) === 1);
     await until('event list sent', () => count(EVENTS, false) === 1);
-    const t = Date.now();
     await observer.stop();
-    expect(Date.now() - t).toBeLessThan(1000);
+    // Had stop() waited out its 3 s bound for the unanswered list, it would say "did not end".
     expect(warnings.filter((w) => /did not end/.test(w))).toEqual([]);
     await until('server sees the watches closed', () => api.openWatches(PODS) + api.openWatches(NODES) === 0);
   });

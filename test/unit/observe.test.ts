@@ -160,6 +160,26 @@ describe('timeline and summary from a fixed event sequence', () => {
     ]);
   });
 
+  it('leaves out what happened before the run: old user pods, old scale-ups and pulls', () => {
+    const dave = userPod('dave', { created: -3_600_000, node: 'user-0', scheduledAt: -3_590_000 });
+    const before: ReplayStep[] = [
+      { t: 0, kind: 'pod', type: 'ADDED', object: dave },
+      {
+        t: 0,
+        kind: 'event',
+        type: 'ADDED',
+        object: podEvent('TriggeredScaleUp', dave, -3_595_000, MSG.scaleUp),
+      },
+      { t: 0, kind: 'event', type: 'ADDED', object: podEvent('Pulled', dave, -3_589_000, MSG.pulled('9s')) },
+    ];
+    const base = derive(replayTimeline(story(), 5000, 140_000).state, T0, T0, 'absent');
+    const withOld = derive(replayTimeline([...before, ...story()], 5000, 140_000).state, T0, T0, 'absent');
+    expect(withOld.summary.scaleUps).toBe(base.summary.scaleUps);
+    expect(withOld.summary.imagePull).toEqual(base.summary.imagePull);
+    expect(withOld.launches.map((l) => l.hubUser)).toEqual(base.launches.map((l) => l.hubUser));
+    expect(withOld.launches.map((l) => l.hubUser)).not.toContain('dave');
+  });
+
   it('derives node-ready, pulls, users per node and each launch', () => {
     const { state } = replayTimeline(story(), 5000, 140_000);
     const d = derive(state, T0, T0, 'absent');
