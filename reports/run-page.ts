@@ -114,7 +114,19 @@ export function highlights(
 
 export function notices(record: RunRecord): string[] {
   const out = record.summary.leftovers.map((l) => `Left behind: ${l.what}. Remove it with: ${l.command}`);
-  return [...out, ...record.warnings.map((w) => `While reading the record: ${w}`)];
+  return [...lostWorkers(record), ...out, ...record.warnings.map((w) => `While reading the record: ${w}`)];
+}
+
+/** A distributed run whose workers did not all finish: its figures miss part of the load. */
+function lostWorkers(record: RunRecord): string[] {
+  const workers = record.summary.workers ?? [];
+  const lost = workers.filter((w) => w.state === 'lost');
+  if (lost.length === 0) return [];
+  const users = record.summary.users.lost ?? lost.reduce((n, w) => n + w.lost, 0);
+  const which = lost.map((w) => `worker ${w.index} (${w.where}): ${w.detail ?? 'lost'}`).join('; ');
+  return [
+    `${lost.length} of ${workers.length} workers lost, with ${users} planned users whose outcome never arrived: the figures cover the rest of the load only. ${which}`,
+  ];
 }
 
 /** A URL without user info, query or fragment (where tokens hide); a non-URL is not shown. */

@@ -195,6 +195,31 @@ describe('writeRunReport', () => {
     );
   });
 
+  it('says when workers of a distributed run were lost, and how many users with them', async () => {
+    const dir = join(root, 'lost', 'r1');
+    cpSync(recordDir, dir, { recursive: true });
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+    summary.users = { ...summary.users, lost: 3 };
+    summary.workers = [
+      { index: 0, where: 'pid 11', planned: 3, reported: 3, lost: 0, state: 'done', status: 'completed' },
+      {
+        index: 1,
+        where: 'pid 12',
+        planned: 3,
+        reported: 0,
+        lost: 3,
+        state: 'lost',
+        status: 'failed',
+        detail: 'killed by SIGKILL',
+      },
+    ];
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
+    const html = readFileSync((await writeRunReport(dir)).html, 'utf8');
+    expect(html).toContain('1 of 2 workers lost, with 3 planned users whose outcome never arrived');
+    expect(html).toContain('worker 1 (pid 12): killed by SIGKILL');
+    expect(readFileSync((await writeRunReport(recordDir)).html, 'utf8')).not.toContain('workers lost');
+  });
+
   it('a record without summary.json gives a report marked PARTIAL RECORD and a failing "run finished" case', async () => {
     const dir = join(root, 'partial', 'r1');
     cpSync(recordDir, dir, { recursive: true });
