@@ -14,8 +14,15 @@ export interface Clock {
 }
 
 export class RealClock implements Clock {
-  private readonly origin = performance.now();
-  private readonly wallOrigin = Date.now();
+  private readonly origin: number;
+
+  /**
+   * `wallOrigin`: the wall-clock ms (since the epoch) of run time 0; default now. The wall clock
+   * is read once, here; after that the clock is monotonic (performance.now).
+   */
+  constructor(private readonly wallOrigin = Date.now()) {
+    this.origin = performance.now() - (Date.now() - wallOrigin);
+  }
 
   now(): number {
     return performance.now() - this.origin;

@@ -74,6 +74,8 @@ export interface ExecuteOptions {
   onInterval(rec: IntervalRecord): void;
   event(ev: RunEvent): void;
   onUserEnd?: (r: UserResult) => void;
+  /** The run's metric store once created (a worker reads its `closedUntil` for heartbeats). */
+  onStore?: (store: MetricStore) => void;
 }
 
 export interface PlanExecution {
@@ -94,6 +96,7 @@ export interface PlanExecution {
 export async function executePlan(o: ExecuteOptions): Promise<PlanExecution> {
   const { clock } = o;
   const store = new MetricStore({ intervalMs: INTERVAL_MS, onInterval: o.onInterval });
+  o.onStore?.(store);
   const stopSampler =
     o.sampleLoopDelay === false
       ? () => undefined

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { WorkerConfig } from '../../loadgen/distributed/config.js';
+import { mapBounded } from '../../loadgen/distributed/bounded.js';
+import { buildWorkerConfig, type WorkerConfig } from '../../loadgen/distributed/config.js';
 import type { CoordinatedResult } from '../../loadgen/distributed/coordinator.js';
 import { jobName, workerManifests } from '../../loadgen/distributed/k8s-manifests.js';
 import { parseWorkers, type WorkersSpec } from '../../loadgen/distributed/shard.js';
@@ -13,7 +14,7 @@ import type { RunReporter } from '../../loadgen/runner/progress.js';
 import type { CleanupLine } from '../../loadgen/runner/targets.js';
 import type { Threshold } from '../../loadgen/thresholds.js';
 import { InputError } from '../../scenarios/errors.js';
-import type { LoadedScenario } from '../../scenarios/load.js';
+import { type LoadedScenario, parseScenario, scenarioHash } from '../../scenarios/load.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';
 import { LAUNCH_TIMEOUT_MS, type OpenTarget, type RunFlags, remoteTargetSpec } from './run.js';
@@ -22,18 +23,41 @@ import { LAUNCH_TIMEOUT_MS, type OpenTarget, type RunFlags, remoteTargetSpec } f
  * `rehearse run --workers local:N|k8s:N`: the coordinator side, wired (the library is
  * loadgen/distributed/). local: N child processes of `node bin/rehearse.js worker` against the
  * target this process opened (the local stack is brought up once, here). k8s: an Indexed Job in
- * `--namespace` running `--image`; the target must be reachable from the cluster.
+ * `--worker-namespace` (default `--namespace`, else `default`) running `--image`; the target must be
+ * reachable from the cluster.
  */
 
 /** The common start is this far ahead: local children start in ~1 s; pods need scheduling and a pull. */
 const START_DELAY_MS = { local: 5_000, k8s: 90_000 } as const;
 /** A worker silent this long (after the start) is lost. */
 const HEARTBEAT_TIMEOUT_MS = { local: 30_000, k8s: 60_000 } as const;
+/** A pod not running this long after the start is deleted; below the heartbeat timeout, so that
+ * the record says why (ImagePullBackOff, Unschedulable, …) rather than "no line". */
+const POD_START_TIMEOUT_MS = 45_000;
+/** Lost workers' users are cleaned up this many at a time. */
+const CLEANUP_CONCURRENCY = 8;
+
+/** Where the worker Job goes: --worker-namespace, else --namespace, else default. */
+const workerNamespace = (flags: RunFlags) => flags.workerNamespace ?? flags.namespace ?? 'default';
+
+/**
+ * The scenario's text as the workers get it, checked against the hash it was loaded with (the
+ * file is read again here, once: a file changed since would give the workers another scenario).
+ */
+function scenarioText(loaded: LoadedScenario): string {
+  const text = readFileSync(loaded.sourcePath, 'utf8');
+  if (scenarioHash(parseScenario(text, loaded.sourcePath)) !== loaded.hash) {
+    throw new InputError('SCENARIO_CHANGED', `${loaded.sourcePath} changed while rehearse was starting`, {
+      hint: 'Run again once the file is saved.',
+    });
+  }
+  return text;
+}
 
 export function checkWorkerFlags(flags: RunFlags, scenario: Scenario): WorkersSpec {
   const w = parseWorkers(flags.workers ?? '');
-  if (w.kind === 'local' && (flags.image || flags.dryRun)) {
-    throw new InputError('FLAG_INVALID', '--image and --dry-run go with --workers k8s:N');
+  if (w.kind === 'local' && (flags.image || flags.dryRun || flags.workerNamespace)) {
+    throw new InputError('FLAG_INVALID', '--image, --worker-namespace and --dry-run go with --workers k8s:N');
   }
   if (w.kind === 'k8s') {
     if (!flags.image)
@@ -65,23 +89,22 @@ export function dryRun(o: {
   if (o.workers.kind !== 'k8s') throw new InputError('FLAG_INVALID', '--dry-run goes with --workers k8s:N');
   const { scenario } = o.loaded;
   const runId = o.flags.id ?? defaultRunId(scenario.name, new Date());
-  const config = workerConfig(
-    o.loaded,
-    o.cells,
-    o.seed,
+  const config = buildWorkerConfig({
     runId,
-    o.workers.count,
-    Date.now() + START_DELAY_MS.k8s,
-    {
-      spec: remoteTargetSpec(scenario),
-      launchTimeoutMs: LAUNCH_TIMEOUT_MS,
-      protocol: o.flags.protocol as 'v1' | 'legacy',
-    },
-  );
+    scenarioYaml: scenarioText(o.loaded),
+    loaded: o.loaded,
+    cells: o.cells,
+    seed: o.seed,
+    shards: o.workers.count,
+    startAt: Date.now() + START_DELAY_MS.k8s,
+    protocol: o.flags.protocol as 'v1' | 'legacy',
+    target: remoteTargetSpec(scenario),
+    launchTimeoutMs: LAUNCH_TIMEOUT_MS,
+  });
   return manifestsYaml({
     runId,
     config,
-    namespace: o.flags.namespace ?? 'default',
+    namespace: workerNamespace(o.flags),
     image: o.flags.image as string,
     workers: o.workers.count,
     deadline: activeDeadlineSeconds(scenario, o.seed, START_DELAY_MS.k8s),
@@ -108,31 +131,6 @@ function manifestsYaml(o: {
     .filter((x) => x !== undefined)
     .map((x) => stringify(x, { aliasDuplicateObjects: false, blockQuote: 'literal', lineWidth: 0 }))
     .join('---\n');
-}
-
-function workerConfig(
-  loaded: LoadedScenario,
-  cells: CodeCell[],
-  seed: number | undefined,
-  runId: string,
-  shards: number,
-  startAt: number,
-  t: { spec: OpenTarget['spec']; launchTimeoutMs: number; protocol: 'v1' | 'legacy' },
-): WorkerConfig {
-  return {
-    v: 1,
-    runId,
-    scenarioYaml: readFileSync(loaded.sourcePath, 'utf8'),
-    scenarioSource: loaded.sourcePath,
-    scenarioHash: loaded.hash,
-    cells,
-    seed: seed ?? loaded.scenario.seed,
-    shards,
-    startAt,
-    protocol: t.protocol,
-    target: t.spec,
-    launchTimeoutMs: t.launchTimeoutMs,
-  };
 }
 
 export interface RunWorkersOptions {
@@ -171,17 +169,18 @@ export async function runWorkers(o: RunWorkersOptions): Promise<CoordinatedResul
           log: (l) => o.io.stderr.write(`${l}\n`),
         })
       : new (await import('../../loadgen/distributed/k8s-launcher.js')).K8sLauncher({
-          namespace: o.flags.namespace ?? 'default',
+          namespace: workerNamespace(o.flags),
           ...(o.flags.kubeconfig ? { kubeconfigPath: o.flags.kubeconfig } : {}),
           image: o.flags.image as string,
           workers: o.workers.count,
           token: o.target.spec.tokenEnv ? o.io.env[o.target.spec.tokenEnv] : undefined,
           activeDeadlineSeconds: activeDeadlineSeconds(scenario, o.seed, START_DELAY_MS.k8s),
-          podStartTimeoutMs: HEARTBEAT_TIMEOUT_MS.k8s,
+          podStartTimeoutMs: POD_START_TIMEOUT_MS,
+          log: (l) => o.io.stderr.write(`${l}\n`),
         });
   return coordinate({
     loaded: o.loaded,
-    scenarioYaml: readFileSync(o.loaded.sourcePath, 'utf8'),
+    scenarioYaml: scenarioText(o.loaded),
     cells: o.cells,
     seed: o.seed,
     workers: o.workers.count,
@@ -199,45 +198,60 @@ export async function runWorkers(o: RunWorkersOptions): Promise<CoordinatedResul
     abort: o.abort,
     startDelayMs: START_DELAY_MS[kind],
     heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS[kind],
-    cleanupLost: (users) => cleanupLost(o.target, users),
+    cleanupLost: (users, signal) => cleanupLost(o.target, users, signal),
     ...(o.observe ? { observe: o.observe } : {}),
   });
 }
 
 /**
  * Users a lost worker had in flight: stop their servers and delete their hub users through the
- * coordinator's own adapter (it holds the hub token); a user whose launch had not finished is
- * listed (BinderHub finishes that launch without us; the culler removes it).
+ * coordinator's own adapter (it holds the hub token), CLEANUP_CONCURRENCY at a time; once `signal`
+ * fires (out of time after a second Ctrl-C) the rest are listed. A user whose launch had not
+ * finished is listed (BinderHub finishes that launch without us; the culler removes it).
  */
 async function cleanupLost(
   target: OpenTarget,
   users: { user: string; hubUser?: string }[],
+  signal: AbortSignal,
 ): Promise<CleanupLine[]> {
-  const lines: CleanupLine[] = [];
-  for (const u of users) {
-    if (!u.hubUser) {
-      lines.push({
-        what: `${u.user}: a launch in flight when its worker was lost`,
+  const lists = await mapBounded(
+    users,
+    CLEANUP_CONCURRENCY,
+    signal,
+    async (u): Promise<CleanupLine[]> => {
+      if (!u.hubUser) {
+        return [
+          {
+            what: `${u.user}: a launch in flight when its worker was lost`,
+            ok: false,
+            detail: 'the hub user is unknown',
+            command: "the hub's idle culler removes it; or stop it from the hub admin page",
+          },
+        ];
+      }
+      const server = {
+        serverUrl: '',
+        token: '',
+        hubUser: u.hubUser,
+        readyAt: 0,
+        subPhases: {},
+        firstAttempt: 'ok' as const,
+      };
+      const res = await target.adapter
+        .stop(server, { timeoutMs: 30_000 })
+        .catch((err: unknown) => [
+          { what: `server of ${u.hubUser}`, ok: false, detail: (err as Error).message },
+        ]);
+      return res.map((l) => ({ ...l, what: `${u.user} (lost worker): ${l.what}` }));
+    },
+    (u) => [
+      {
+        what: `${u.user} (lost worker): server of ${u.hubUser ?? 'an unknown hub user'}`,
         ok: false,
-        detail: 'the hub user is unknown',
+        detail: 'not stopped: out of time (aborted)',
         command: "the hub's idle culler removes it; or stop it from the hub admin page",
-      });
-      continue;
-    }
-    const server = {
-      serverUrl: '',
-      token: '',
-      hubUser: u.hubUser,
-      readyAt: 0,
-      subPhases: {},
-      firstAttempt: 'ok' as const,
-    };
-    const res = await target.adapter
-      .stop(server, { timeoutMs: 30_000 })
-      .catch((err: unknown) => [
-        { what: `server of ${u.hubUser}`, ok: false, detail: (err as Error).message },
-      ]);
-    lines.push(...res.map((l) => ({ ...l, what: `${u.user} (lost worker): ${l.what}` })));
-  }
-  return lines;
+      },
+    ],
+  );
+  return lists.flat();
 }

@@ -35,6 +35,8 @@ export interface RunFlags {
   image?: string;
   /** The hub's namespace: the cluster observer's (with --kubeconfig) and the worker Job's (k8s:N). */
   namespace?: string;
+  /** Where the worker Job of k8s:N goes (default: --namespace, else `default`). */
+  workerNamespace?: string;
   /** Watch the hub's cluster during the run (loadgen/observe/): cluster.json in the record. */
   kubeconfig?: string;
   dryRun?: boolean;
@@ -60,8 +62,8 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   }
   const workersMod = flags.workers === undefined ? undefined : await import('./run-workers.js');
   const workers = workersMod?.checkWorkerFlags(flags, scenario);
-  if (!workers && (flags.dryRun || flags.image)) {
-    throw new InputError('FLAG_INVALID', '--dry-run and --image go with --workers k8s:N');
+  if (!workers && (flags.dryRun || flags.image || flags.workerNamespace)) {
+    throw new InputError('FLAG_INVALID', '--dry-run, --image and --worker-namespace go with --workers k8s:N');
   }
   const observe = observeSpec(io, flags, workers?.kind === 'k8s');
   const cells = readCodeCells(loaded.notebookPath);
@@ -146,6 +148,17 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
         'BinderHub rate-limited the rehearsal (429 "Rate limit exceeded")',
         {
           hint: 'Set `c.RateLimiter.limit = 0` on the hub under test, use build tokens, or spread the load over workers (--workers).',
+        },
+      );
+    }
+    if ('delivered' in result && !result.delivered) {
+      // Thresholds judged on no data at all say nothing: this is a failure to run (bad image,
+      // pods never scheduled, every worker lost), not a threshold failure.
+      throw new RehearseError(
+        'WORKERS_NO_DATA',
+        `no worker delivered any data: ${summary.stopReason ?? 'see "workers" in summary.json'}`,
+        {
+          hint: 'Check the workers above: for k8s, `kubectl describe pod -l app.kubernetes.io/name=rehearse` (image pull, scheduling, quota); for local, their stderr.',
         },
       );
     }
@@ -331,7 +344,11 @@ const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
 /** A remote target as workers get it (no network: also for `--dry-run`). */
 export function remoteTargetSpec(scenario: Scenario): TargetSpec {
   const t = scenario.target;
-  if (t.kind === 'local') throw new Error('remoteTargetSpec: the local target is not remote');
+  if (t.kind === 'local') {
+    throw new InputError('FLAG_INVALID', 'the local target is not reachable from other machines', {
+      hint: 'Use --workers local:N with the local target.',
+    });
+  }
   if (t.kind === 'binderhub') {
     return {
       kind: 'binderhub',

@@ -7,8 +7,8 @@ import type { CliIO } from '../main.js';
  * worker protocol (JSON lines) on stdout; logs on stderr. Started by the coordinator, not by hand:
  * as a child process (`--config`, `--index`) or as a pod of an Indexed Job (the config mounted
  * from the ConfigMap at /etc/rehearse/worker.json, the index from JOB_COMPLETION_INDEX).
- * SIGINT/SIGTERM once: no new arrivals, users leave and clean up; twice: abort now. A broken
- * stdout (the coordinator went away) counts as the first.
+ * SIGINT/SIGTERM once: no new arrivals, users leave and clean up; twice: abort now. The
+ * coordinator going away (stdin closed for local workers, a broken stdout) counts as the first.
  */
 
 export interface WorkerFlags {
@@ -19,9 +19,10 @@ export interface WorkerFlags {
 export const DEFAULT_WORKER_CONFIG = '/etc/rehearse/worker.json';
 
 export async function worker(io: CliIO, flags: WorkerFlags): Promise<number> {
-  const [{ parseWorkerConfig }, { runWorker }] = await Promise.all([
+  const [{ parseWorkerConfig }, { runWorker }, { watchParent, PARENT_PIPE_ENV }] = await Promise.all([
     import('../../loadgen/distributed/config.js'),
     import('../../loadgen/distributed/worker.js'),
+    import('../../loadgen/distributed/parent-watch.js'),
   ]);
   const file = flags.config ?? io.env.REHEARSE_WORKER_CONFIG ?? DEFAULT_WORKER_CONFIG;
   let text: string;
@@ -45,30 +46,38 @@ export async function worker(io: CliIO, flags: WorkerFlags): Promise<number> {
   const stopCtl = new AbortController();
   const abortCtl = new AbortController();
   let signals = 0;
+  let parent: { broken(s: NodeJS.WritableStream): boolean } | undefined;
+  // stderr may be broken (the coordinator died): then there is nowhere to log to.
+  const log = (line: string) => {
+    if (!parent?.broken(io.stderr)) io.stderr.write(`${line}\n`);
+  };
   const onSignal = (why: string) => {
     signals += 1;
-    io.stderr.write(
-      `worker ${index}: ${why}${signals === 1 ? ': no new arrivals, users leave' : ': aborting'}\n`,
-    );
+    log(`worker ${index}: ${why}${signals === 1 ? ': no new arrivals, users leave' : ': aborting'}`);
     if (signals === 1) stopCtl.abort(new Error(`worker ${index}: ${why}`));
     else abortCtl.abort(new Error(`worker ${index}: ${why}`));
   };
   const onSig = (sig: NodeJS.Signals) => onSignal(sig);
-  const onPipe = () => {
-    if (signals === 0) onSignal('stdout closed (coordinator gone)');
-  };
+  const watch = watchParent({
+    stdin: io.env[PARENT_PIPE_ENV] === '1' ? process.stdin : undefined,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    gone: (why) => {
+      if (signals === 0) onSignal(why);
+    },
+  });
+  parent = watch;
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
-  io.stdout.on('error', onPipe);
   try {
     const code = await runWorker({
       config,
       index,
       env: io.env,
       out: (line) => {
-        if (io.stdout.writable) io.stdout.write(line);
+        if (io.stdout.writable && !watch.broken(io.stdout)) io.stdout.write(line);
       },
-      log: (line) => io.stderr.write(`${line}\n`),
+      log,
       stop: stopCtl.signal,
       abort: abortCtl.signal,
     });
@@ -76,6 +85,6 @@ export async function worker(io: CliIO, flags: WorkerFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
-    io.stdout.off('error', onPipe);
+    watch.stop();
   }
 }

@@ -51,6 +51,35 @@ export const workerConfigSchema = z
   .strict();
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
+/** The one place a WorkerConfig is put together (the coordinator's, and `--dry-run`'s). */
+export function buildWorkerConfig(o: {
+  runId: string;
+  scenarioYaml: string;
+  loaded: { sourcePath: string; hash: string; scenario: { seed: number } };
+  cells: WorkerConfig['cells'];
+  seed?: number;
+  shards: number;
+  startAt: number;
+  protocol: 'v1' | 'legacy';
+  target: TargetSpec;
+  launchTimeoutMs: number;
+}): WorkerConfig {
+  return {
+    v: 1,
+    runId: o.runId,
+    scenarioYaml: o.scenarioYaml,
+    scenarioSource: o.loaded.sourcePath,
+    scenarioHash: o.loaded.hash,
+    cells: o.cells,
+    seed: o.seed ?? o.loaded.scenario.seed,
+    shards: o.shards,
+    startAt: o.startAt,
+    protocol: o.protocol,
+    target: o.target,
+    launchTimeoutMs: o.launchTimeoutMs,
+  };
+}
+
 /** Parse a worker config (JSON text); every issue listed with its path. */
 export function parseWorkerConfig(text: string, source: string): WorkerConfig {
   let json: unknown;

@@ -1,27 +1,51 @@
 import { createInterface } from 'node:readline';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, KubeConfig, Log, type V1Pod } from '@kubernetes/client-node';
+import { RehearseError } from '../../scenarios/errors.js';
+import { kubeErrorText, withSignal } from '../kube/with-signal.js';
 import type { CleanupLine } from '../runner/targets.js';
 import type { WorkerConfig } from './config.js';
-import type { Launcher, WorkerExit, WorkerHandle } from './coordinator.js';
-import { jobName, workerManifests } from './k8s-manifests.js';
+import { jobName, ownedBy, workerManifests } from './k8s-manifests.js';
+import type { Launcher, WorkerExit, WorkerHandle } from './launcher.js';
 
 /**
- * `--workers k8s:N`: creates the ConfigMap (+ token Secret) and the Indexed Job, follows each
- * pod's log (pods found by the labels `job-name` and `batch.kubernetes.io/job-completion-index`),
- * and deletes everything (propagationPolicy Background) at the end and on abort. Every call goes
- * through client-node's CoreV1Api, BatchV1Api and Log. One log stream per pod: if it breaks
- * while the pod still runs, the worker is reported lost (lines are never re-read, so never
- * counted twice).
+ * `--workers k8s:N`: creates the Indexed Job, then its ConfigMap and token Secret owned by the Job
+ * (ownerReferences: Kubernetes deletes them with the Job, also when we die; the pods wait for
+ * them), follows each pod's log (pods found by the labels `job-name` and
+ * `batch.kubernetes.io/job-completion-index`), and deletes everything (Secret first; Job with
+ * propagationPolicy Background) at the end and on abort.
+ *
+ * Every API call is bounded (`apiTimeoutMs`, and the handle's or close()'s signal). A pod's log
+ * stream that ends or breaks while the pod still runs (kubelet log rotation, an apiserver
+ * restart) is followed again from a little before the last line (`sinceTime`); the coordinator
+ * drops lines it has seen by their `seq`. A pod not running `podStartTimeoutMs` after the start
+ * is deleted and reported with its waiting reason (ImagePullBackOff, …).
  */
+
+const REFOLLOWS = 5;
+const REFOLLOW_OVERLAP_MS = 10_000;
+
+interface PodWatch {
+  index: number;
+  selector: string;
+  ctl: AbortController;
+  pod?: string;
+  /** The current log stream's PassThrough and request. */
+  out?: PassThrough;
+  request?: AbortController;
+  /** Why no pod ran, or how the log ended while the pod ran. */
+  detail?: string;
+}
+
 export class K8sLauncher implements Launcher {
   private readonly core: CoreV1Api;
   private readonly batch: BatchV1Api;
   private readonly logs: Log;
-  private name: string | undefined;
+  private job: { name: string; uid: string } | undefined;
   private created: { kind: 'ConfigMap' | 'Secret' | 'Job'; name: string }[] = [];
-  private readonly streams: AbortController[] = [];
+  private readonly watches: PodWatch[] = [];
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly o: {
@@ -34,8 +58,11 @@ export class K8sLauncher implements Launcher {
       /** `--kubeconfig`: this file instead of $KUBECONFIG / ~/.kube/config. */
       kubeconfigPath?: string;
       pollMs?: number;
-      /** A pod still not running this long after the start counts as lost. */
+      /** A pod still not running this long after the start is deleted and counts as lost. */
       podStartTimeoutMs: number;
+      /** Each API call (not a log stream) is given up after this (default 30 s). */
+      apiTimeoutMs?: number;
+      log?: (line: string) => void;
     },
   ) {
     const kc = o.kubeConfig ?? defaultKubeConfig(o.kubeconfigPath);
@@ -44,136 +71,321 @@ export class K8sLauncher implements Launcher {
     this.logs = new Log(kc);
   }
 
-  async start(config: WorkerConfig): Promise<WorkerHandle[]> {
-    const name = jobName(config.runId);
-    this.name = name;
-    const namespace = this.o.namespace;
-    const m = workerManifests({ ...this.o, name, config });
-    await this.core.createNamespacedConfigMap({ namespace, body: m.configMap });
-    this.created.push({ kind: 'ConfigMap', name });
-    if (m.secret) {
-      await this.core.createNamespacedSecret({ namespace, body: m.secret });
-      this.created.push({ kind: 'Secret', name: `${name}-token` });
-    }
-    await this.batch.createNamespacedJob({ namespace, body: m.job });
-    this.created.push({ kind: 'Job', name });
-    const deadline = config.startAt + this.o.podStartTimeoutMs;
-    return Array.from({ length: this.o.workers }, (_, index) => this.handle(name, index, deadline));
+  /** Options for one API call: bounded by the timeout, close(), and `signal`. */
+  private call(signal?: AbortSignal) {
+    const signals = [AbortSignal.timeout(this.o.apiTimeoutMs ?? 30_000), this.closing.signal];
+    return withSignal(AbortSignal.any(signal ? [...signals, signal] : signals));
   }
 
-  private handle(job: string, index: number, deadline: number): WorkerHandle {
-    const selector = `job-name=${job},batch.kubernetes.io/job-completion-index=${index}`;
-    let pod: string | undefined;
+  async start(config: WorkerConfig, signal: AbortSignal): Promise<WorkerHandle[]> {
+    const name = jobName(config.runId);
+    const namespace = this.o.namespace;
+    const m = workerManifests({ ...this.o, name, config });
+    // The Job first: its ConfigMap and Secret name it as their owner, so that Kubernetes removes
+    // them with it even if this process dies. Its pods wait for them (volume, env) meanwhile.
+    const job = await this.create('Job', name, () =>
+      this.batch.createNamespacedJob({ namespace, body: m.job }, this.call()),
+    );
+    const uid = job.metadata?.uid;
+    this.job = { name, uid: uid ?? '' };
+    if (!uid)
+      this.o.log?.(`Job ${namespace}/${name} came back without a uid: its ConfigMap is not owned by it`);
+    const owner = uid ? ownedBy({ name, uid }) : undefined;
+    await this.create('ConfigMap', name, () =>
+      this.core.createNamespacedConfigMap(
+        { namespace, body: { ...m.configMap, metadata: { ...m.configMap.metadata, ...owner } } },
+        this.call(),
+      ),
+    );
+    if (m.secret) {
+      const secret = m.secret;
+      await this.create('Secret', `${name}-token`, () =>
+        this.core.createNamespacedSecret(
+          { namespace, body: { ...secret, metadata: { ...secret.metadata, ...owner } } },
+          this.call(),
+        ),
+      );
+    }
+    const deadline = config.startAt + this.o.podStartTimeoutMs;
+    return Array.from({ length: this.o.workers }, (_, index) => this.handle(name, index, deadline, signal));
+  }
+
+  private async create<T>(
+    kind: 'ConfigMap' | 'Secret' | 'Job',
+    name: string,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      const res = await fn();
+      this.created.push({ kind, name });
+      return res;
+    } catch (err) {
+      throw new RehearseError(
+        'K8S_CREATE_FAILED',
+        `cannot create ${kind} ${this.o.namespace}/${name}: ${kubeErrorText(err)}`,
+        {
+          hint: `The kubeconfig's user needs create/get/list/delete on jobs, configmaps, secrets and pods (and pods/log) in namespace ${this.o.namespace}: kubectl auth can-i create jobs -n ${this.o.namespace}`,
+          cause: err,
+        },
+      );
+    }
+  }
+
+  private handle(job: string, index: number, deadline: number, startSignal: AbortSignal): WorkerHandle {
+    const w: PodWatch = {
+      index,
+      selector: `job-name=${job},batch.kubernetes.io/job-completion-index=${index}`,
+      ctl: new AbortController(),
+    };
+    this.watches.push(w);
     let linesEnded: () => void = () => undefined;
     const ended = new Promise<void>((resolve) => {
       linesEnded = resolve;
     });
+    const killed = new Promise<void>((resolve) => w.ctl.signal.addEventListener('abort', () => resolve()));
     const h: WorkerHandle = {
       index,
       where: `${job} index ${index}`,
-      lines: this.follow(selector, deadline, linesEnded, (p) => {
-        pod = p;
-        h.where = `pod ${p}`;
+      lines: this.follow(w, deadline, startSignal, linesEnded, (pod) => {
+        h.where = `pod ${pod}`;
       }),
       // Read once the log has ended: the container's exit code and reason.
-      exited: ended.then(() =>
-        pod ? this.exitOf(pod) : { code: null, signal: null, detail: 'its pod never ran' },
-      ),
-      kill: () => {
-        if (pod) void this.deletePod(pod);
-      },
+      exited: Promise.race([ended, killed]).then(() => this.exitOf(w)),
+      kill: () => this.kill(w),
     };
     return h;
   }
 
   private async *follow(
-    selector: string,
+    w: PodWatch,
     deadline: number,
+    startSignal: AbortSignal,
     ended: () => void,
     found: (pod: string) => void,
   ): AsyncGenerator<string> {
     try {
-      yield* this.podLines(selector, deadline, found);
+      const pod = await this.waitForPod(w, deadline, startSignal);
+      if (!pod) return;
+      w.pod = pod;
+      found(pod);
+      yield* this.podLines(w, pod);
     } finally {
       ended();
     }
   }
 
-  private async *podLines(
-    selector: string,
+  /** The pod's name once it runs; undefined when it did not by the deadline, or we stopped. */
+  private async waitForPod(
+    w: PodWatch,
     deadline: number,
-    found: (pod: string) => void,
-  ): AsyncGenerator<string> {
-    const namespace = this.o.namespace;
-    let running: V1Pod | undefined;
-    while (Date.now() < deadline) {
-      const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
-      running = pods.items.find((p) => ['Running', 'Succeeded', 'Failed'].includes(p.status?.phase ?? ''));
-      if (running) break;
-      await sleep(this.o.pollMs ?? 2000);
+    startSignal: AbortSignal,
+  ): Promise<string | undefined> {
+    const signal = AbortSignal.any([w.ctl.signal, startSignal, this.closing.signal]);
+    let last: V1Pod | undefined;
+    while (Date.now() < deadline && !signal.aborted) {
+      try {
+        const pods = await this.core.listNamespacedPod(
+          { namespace: this.o.namespace, labelSelector: w.selector },
+          this.call(signal),
+        );
+        last = pods.items[0];
+        const running = pods.items.find((p) =>
+          ['Running', 'Succeeded', 'Failed'].includes(p.status?.phase ?? ''),
+        );
+        if (running?.metadata?.name) return running.metadata.name;
+      } catch (err) {
+        if (signal.aborted) break;
+        this.o.log?.(`worker ${w.index}: listing its pod: ${kubeErrorText(err)}`);
+      }
+      await sleep(this.o.pollMs ?? 2000, undefined, { signal }).catch(() => undefined); // the loop re-checks
     }
-    const name = running?.metadata?.name;
-    if (!name) return;
-    found(name);
-    const out = new PassThrough();
-    this.streams.push(await this.logs.log(namespace, name, 'worker', out, { follow: true }));
-    yield* createInterface({ input: out, crlfDelay: Number.POSITIVE_INFINITY });
+    w.detail = signal.aborted ? 'stopped before its pod ran' : `its pod never ran: ${waiting(last)}`;
+    // Not running by the deadline: delete it, so that it does not start loading the hub late.
+    if (!w.ctl.signal.aborted && !this.closing.signal.aborted && !startSignal.aborted) this.kill(w);
+    return undefined;
   }
 
-  private async exitOf(pod: string): Promise<WorkerExit> {
-    for (let i = 0; i < 30; i++) {
-      const p = await this.core
-        .readNamespacedPod({ name: pod, namespace: this.o.namespace })
-        .catch(() => undefined);
-      const term = p?.status?.containerStatuses?.[0]?.state?.terminated;
-      if (!p) return { code: null, signal: null, detail: 'the pod is gone' };
+  /** The pod's log, followed again after a break while the pod runs (lines may repeat: seq). */
+  private async *podLines(w: PodWatch, pod: string): AsyncGenerator<string> {
+    let lastLineAt: number | undefined;
+    for (let attempt = 0; attempt <= REFOLLOWS; attempt++) {
+      if (w.ctl.signal.aborted || this.closing.signal.aborted) return;
+      const since =
+        lastLineAt === undefined
+          ? undefined
+          : new Date(lastLineAt - REFOLLOW_OVERLAP_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const out = await this.openLog(w, pod, since);
+      if (out) {
+        for await (const text of createInterface({ input: out, crlfDelay: Number.POSITIVE_INFINITY })) {
+          lastLineAt = Date.now();
+          yield text;
+        }
+      }
+      if (w.ctl.signal.aborted || this.closing.signal.aborted) return;
+      const state = await this.containerState(pod);
+      if (state !== 'running') return;
+      this.o.log?.(`worker ${w.index}: the log of pod ${pod} ended while it runs: following it again`);
+      await sleep(this.o.pollMs ?? 2000, undefined, { signal: w.ctl.signal }).catch(() => undefined);
+    }
+    w.detail = `its log ended ${REFOLLOWS + 1} times while pod ${pod} still ran`;
+  }
+
+  /**
+   * One follow request. client-node's Log pipes the response into `out` and does not end it when
+   * the response breaks (pipe() leaves the destination open on a source error): end it ourselves
+   * on the source's error or close, and on kill()/close().
+   */
+  private async openLog(w: PodWatch, pod: string, sinceTime?: string): Promise<Readable | undefined> {
+    const out = new PassThrough();
+    out.on('pipe', (src: Readable) => {
+      src.once('error', (err) => {
+        this.o.log?.(`worker ${w.index}: the log stream of pod ${pod} broke: ${err.message}`);
+        out.end();
+      });
+      src.once('close', () => out.end());
+    });
+    w.out = out;
+    const signal = AbortSignal.any([w.ctl.signal, this.closing.signal]);
+    const opened = this.logs.log(this.o.namespace, pod, 'worker', out, {
+      follow: true,
+      ...(sinceTime ? { sinceTime } : {}),
+    });
+    const timeout = AbortSignal.any([signal, AbortSignal.timeout(this.o.apiTimeoutMs ?? 30_000)]);
+    const gaveUp = new Promise<undefined>((resolve) =>
+      timeout.addEventListener('abort', () => resolve(undefined), { once: true }),
+    );
+    try {
+      const request = await Promise.race([opened, gaveUp]);
+      if (!request) {
+        // Gave up waiting for the response headers: abort it whenever it does come.
+        opened
+          .then((r) => r.abort())
+          .catch((err: unknown) => this.o.log?.(`worker ${w.index}: ${kubeErrorText(err)}`));
+        out.end();
+        return undefined;
+      }
+      w.request = request;
+      if (signal.aborted) request.abort();
+      return out;
+    } catch (err) {
+      this.o.log?.(`worker ${w.index}: cannot read the log of pod ${pod}: ${kubeErrorText(err)}`);
+      out.end();
+      return undefined;
+    }
+  }
+
+  private async containerState(pod: string): Promise<'running' | 'terminated' | 'gone'> {
+    try {
+      const p = await this.core.readNamespacedPod({ name: pod, namespace: this.o.namespace }, this.call());
+      return p.status?.containerStatuses?.[0]?.state?.terminated ? 'terminated' : 'running';
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return 'gone';
+      this.o.log?.(`reading pod ${pod}: ${kubeErrorText(err)}`);
+      return 'gone';
+    }
+  }
+
+  private async exitOf(w: PodWatch): Promise<WorkerExit> {
+    if (!w.pod) return { code: null, signal: null, detail: w.detail ?? 'its pod never ran' };
+    if (w.ctl.signal.aborted)
+      return { code: null, signal: null, detail: 'its pod was deleted by the coordinator' };
+    for (let i = 0; i < 5; i++) {
+      let p: V1Pod;
+      try {
+        p = await this.core.readNamespacedPod(
+          { name: w.pod, namespace: this.o.namespace },
+          this.call(w.ctl.signal),
+        );
+      } catch (err) {
+        const gone = (err as { code?: number }).code === 404;
+        return {
+          code: null,
+          signal: null,
+          detail: gone ? 'the pod is gone' : `pod unreadable: ${kubeErrorText(err)}`,
+        };
+      }
+      const term = p.status?.containerStatuses?.[0]?.state?.terminated;
       if (term)
         return { code: term.exitCode, signal: term.signal ? String(term.signal) : null, detail: term.reason };
-      await sleep(this.o.pollMs ?? 2000);
+      await sleep(this.o.pollMs ?? 2000, undefined, { signal: w.ctl.signal }).catch(() => undefined);
     }
-    return { code: null, signal: null, detail: 'its log ended while the pod still ran' };
+    return { code: null, signal: null, detail: w.detail ?? 'its log ended while the pod still ran' };
   }
 
-  private async deletePod(name: string): Promise<void> {
-    await this.core
-      .deleteNamespacedPod({ name, namespace: this.o.namespace, gracePeriodSeconds: 0 })
-      .catch(() => undefined);
-  }
-
-  async stopAll(): Promise<void> {
-    if (!this.name) return;
-    // Deleting the Job sends SIGTERM to its pods: the workers stop arrivals and their users leave.
-    await this.batch.deleteNamespacedJob({
-      name: this.name,
-      namespace: this.o.namespace,
-      propagationPolicy: 'Background',
+  /** Stop following and delete the pod: by name once known, else by its labels (Pending). */
+  private kill(w: PodWatch): void {
+    if (w.ctl.signal.aborted) return;
+    w.ctl.abort(new Error('killed'));
+    w.request?.abort();
+    w.out?.end();
+    const namespace = this.o.namespace;
+    const del = w.pod
+      ? this.core.deleteNamespacedPod({ name: w.pod, namespace, gracePeriodSeconds: 0 }, this.call())
+      : this.core.deleteCollectionNamespacedPod(
+          { namespace, labelSelector: w.selector, gracePeriodSeconds: 0 },
+          this.call(),
+        );
+    del.catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 404) {
+        this.o.log?.(`worker ${w.index}: could not delete its pod: ${kubeErrorText(err)}`);
+      }
     });
   }
 
-  async close(): Promise<CleanupLine[]> {
-    for (const s of this.streams) s.abort();
+  async stopAll(): Promise<void> {
+    if (!this.job) return; // nothing created yet: the coordinator asks again once start() returns
+    // Deleting the Job sends SIGTERM to its pods: the workers stop arrivals and their users leave.
+    try {
+      await this.batch.deleteNamespacedJob(
+        { name: this.job.name, namespace: this.o.namespace, propagationPolicy: 'Background' },
+        this.call(),
+      );
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return;
+      throw new RehearseError(
+        'K8S_DELETE_FAILED',
+        `cannot delete Job ${this.job.name}: ${kubeErrorText(err)}`,
+        {
+          hint: `kubectl -n ${this.o.namespace} delete job ${this.job.name}`,
+        },
+      );
+    }
+  }
+
+  async close(signal?: AbortSignal): Promise<CleanupLine[]> {
+    for (const w of this.watches) {
+      w.request?.abort();
+      w.out?.end();
+    }
+    this.closing.abort(new Error('closed'));
     const lines: CleanupLine[] = [];
     const namespace = this.o.namespace;
-    for (const c of [...this.created].reverse()) {
-      const del =
-        c.kind === 'Job'
-          ? this.batch.deleteNamespacedJob({ name: c.name, namespace, propagationPolicy: 'Background' })
-          : c.kind === 'Secret'
-            ? this.core.deleteNamespacedSecret({ name: c.name, namespace })
-            : this.core.deleteNamespacedConfigMap({ name: c.name, namespace });
+    // The token first: the most sensitive, and the ConfigMap goes with the Job anyway.
+    const order = { Secret: 0, Job: 1, ConfigMap: 2 } as const;
+    for (const c of [...this.created].sort((a, b) => order[a.kind] - order[b.kind])) {
+      const opts = withSignal(
+        AbortSignal.any([AbortSignal.timeout(this.o.apiTimeoutMs ?? 30_000), ...(signal ? [signal] : [])]),
+      );
+      const what = `${c.kind} ${namespace}/${c.name}`;
       try {
-        await del;
-        lines.push({ what: `${c.kind} ${namespace}/${c.name}`, ok: true, detail: 'deleted' });
+        if (c.kind === 'Job') {
+          await this.batch.deleteNamespacedJob(
+            { name: c.name, namespace, propagationPolicy: 'Background' },
+            opts,
+          );
+        } else if (c.kind === 'Secret')
+          await this.core.deleteNamespacedSecret({ name: c.name, namespace }, opts);
+        else await this.core.deleteNamespacedConfigMap({ name: c.name, namespace }, opts);
+        lines.push({ what, ok: true, detail: 'deleted' });
       } catch (err) {
-        const code = (err as { code?: number }).code;
-        if (code === 404) {
-          lines.push({ what: `${c.kind} ${namespace}/${c.name}`, ok: true, detail: 'already gone' });
+        if ((err as { code?: number }).code === 404) {
+          lines.push({ what, ok: true, detail: 'already gone' });
           continue;
         }
         lines.push({
-          what: `${c.kind} ${namespace}/${c.name}`,
+          what,
           ok: false,
-          detail: (err as Error).message,
+          detail: kubeErrorText(err),
           command: `kubectl -n ${namespace} delete ${c.kind.toLowerCase()} ${c.name}`,
         });
       }
@@ -183,9 +395,29 @@ export class K8sLauncher implements Launcher {
   }
 }
 
+/** Why a pod is not running: phase, and the container's waiting reason and message. */
+function waiting(pod: V1Pod | undefined): string {
+  if (!pod) return 'no pod was created (see kubectl describe job: quota, admission, node selector)';
+  const w = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  const why = w?.reason
+    ? `${w.reason}${w.message ? `: ${w.message.slice(0, 160)}` : ''}`
+    : sched?.reason
+      ? `${sched.reason}${sched.message ? `: ${sched.message.slice(0, 160)}` : ''}`
+      : '';
+  return `${pod.status?.phase ?? 'Pending'}${why ? ` (${why})` : ''}`;
+}
+
 function defaultKubeConfig(file?: string): KubeConfig {
   const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
+  try {
+    if (file) kc.loadFromFile(file);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new RehearseError('KUBECONFIG_INVALID', `cannot load the kubeconfig: ${(err as Error).message}`, {
+      hint: 'Give --kubeconfig <file>, or set KUBECONFIG; check it with `kubectl get pods`.',
+      cause: err,
+    });
+  }
   return kc;
 }

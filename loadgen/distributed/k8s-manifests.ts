@@ -1,18 +1,26 @@
-import type { V1ConfigMap, V1EnvVar, V1Job, V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1EnvVar, V1Job, V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 import type { WorkerConfig } from './config.js';
 
 /**
  * The Kubernetes objects of a `--workers k8s:N` run, as client-node models (typed; `--dry-run`
  * prints them as YAML without contacting a cluster):
  *
- *   ConfigMap <name>        worker.json: the WorkerConfig (scenario, cells, seed, shards, start)
- *   Secret    <name>-token  the hub token, only when the target names a tokenEnv
  *   Job       <name>        Indexed (completionMode Indexed, completions = parallelism = N):
  *                           pod i runs `rehearse worker` on shard i (JOB_COMPLETION_INDEX, set by
- *                           the Job controller). backoffLimit 0 and restartPolicy Never: a failed
- *                           worker is reported as lost, never re-run (a re-run would replay its
- *                           arrivals late and count them twice). ttlSecondsAfterFinished removes
- *                           the Job even if the coordinator could not.
+ *                           the Job controller). backoffLimitPerIndex 0 and restartPolicy Never: a
+ *                           failed (or deleted) pod fails its own index only, and is never re-run
+ *                           (a re-run would replay its arrivals late and count them twice), while
+ *                           the other indexes run on. maxFailedIndexes N: never stop the Job for
+ *                           failed indexes; the coordinator decides. backoffLimit is left unset (it
+ *                           then defaults to 2^31-1): a plain `backoffLimit: 0` would mark the whole
+ *                           Job failed at the first failed pod and terminate every other pod.
+ *                           ttlSecondsAfterFinished removes the Job even if the coordinator could
+ *                           not.
+ *   ConfigMap <name>        worker.json: the WorkerConfig (scenario, cells, seed, shards, start)
+ *   Secret    <name>-token  the hub token, only when the target names a tokenEnv
+ *
+ * The launcher creates the Job first and the ConfigMap and Secret with an ownerReference to it
+ * (`ownedBy`): Kubernetes' garbage collector deletes them with the Job.
  */
 
 export const WORKER_CONFIG_DIR = '/etc/rehearse';
@@ -87,7 +95,8 @@ export function workerManifests(o: ManifestOptions): WorkerManifests {
       completionMode: 'Indexed',
       completions: o.workers,
       parallelism: o.workers,
-      backoffLimit: 0,
+      backoffLimitPerIndex: 0,
+      maxFailedIndexes: o.workers,
       ttlSecondsAfterFinished: o.ttlSecondsAfterFinished ?? 600,
       activeDeadlineSeconds: o.activeDeadlineSeconds,
       template: {
@@ -135,4 +144,20 @@ export function workerManifests(o: ManifestOptions): WorkerManifests {
     },
   };
   return secret ? { configMap, secret, job } : { configMap, job };
+}
+
+/** metadata.ownerReferences naming the run's Job: deleted with it (not a controller; no blocking). */
+export function ownedBy(job: { name: string; uid: string }): Pick<V1ObjectMeta, 'ownerReferences'> {
+  return {
+    ownerReferences: [
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: job.name,
+        uid: job.uid,
+        controller: false,
+        blockOwnerDeletion: false,
+      },
+    ],
+  };
 }

@@ -55,7 +55,8 @@ export class IntervalMerger {
     return ready.map((start) => {
       const parts = this.pending.get(start) ?? [];
       this.pending.delete(start);
-      const [merged] = parts.reduce<IntervalRecord[]>((acc, rec) => mergeIntervalRecords(acc, [rec]), []);
+      // Every part has this start: mergeIntervalRecords adds them all in one pass.
+      const [merged] = mergeIntervalRecords(parts, []);
       return merged as IntervalRecord;
     });
   }

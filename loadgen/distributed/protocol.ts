@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FAILURE_REASONS, type FailureReason } from '../metrics/names.js';
 import type { IntervalRecord, RunEvent, RunStatus } from '../record/types.js';
+import type { UserResult } from '../runner/user.js';
 
 /**
  * The worker protocol, version 1: what a worker (`rehearse worker`, one shard of the plan) writes
@@ -14,6 +15,10 @@ import type { IntervalRecord, RunEvent, RunStatus } from '../record/types.js';
  *   heartbeat  every second: run-clock time, `flushedUntil` (every interval starting before it has
  *              been sent: lines are written in order) and the shard's live progress counts
  *   done       last: the shard's status and end time; the worker then exits 0
+ *
+ * Every line carries `seq`, 0, 1, 2, … in the order written. A coordinator that re-reads a pod's
+ * log after its stream broke (k8s) drops lines it has seen (seq <= the last one) and treats a gap
+ * as lines lost (kubelet log rotation between the break and the re-read).
  *
  * A worker that exits without `done`, is killed, or sends nothing for the heartbeat timeout has
  * lost its shard: its users that never reported an outcome are counted as lost.
@@ -65,7 +70,11 @@ export const wireResultSchema = z.object({
 });
 export type WireResult = z.infer<typeof wireResultSchema>;
 
-const base = { v: z.literal(PROTOCOL_VERSION), shard: z.number().int().nonnegative() };
+const base = {
+  v: z.literal(PROTOCOL_VERSION),
+  shard: z.number().int().nonnegative(),
+  seq: z.number().int().nonnegative(),
+};
 
 export const lineSchema = z.discriminatedUnion('type', [
   z.object({
@@ -107,6 +116,21 @@ export type WorkerLine =
   | (Omit<Extract<Parsed, { type: 'event' }>, 'ev'> & { ev: RunEvent })
   | (Omit<Extract<Parsed, { type: 'done' }>, 'status'> & { status: Exclude<RunStatus, 'running'> });
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A protocol line before `LineWriter` numbers it. */
+export type WorkerMessage = DistributiveOmit<WorkerLine, 'seq'>;
+
+/** Numbers a worker's lines (seq 0, 1, 2, …) and formats them. */
+export class LineWriter {
+  private seq = 0;
+
+  constructor(private readonly out: (text: string) => void) {}
+
+  send(message: WorkerMessage): void {
+    this.out(formatLine({ ...message, seq: this.seq++ } as WorkerLine));
+  }
+}
+
 export type ParseResult = { ok: true; line: WorkerLine } | { ok: false; error: string };
 
 /**
@@ -136,6 +160,41 @@ export function parseLine(text: string): ParseResult {
 /** A protocol line as written (one JSON object, newline-terminated). */
 export function formatLine(line: WorkerLine): string {
   return `${JSON.stringify(line)}\n`;
+}
+
+/** A user's result as streamed: no server token, the server URL only when it was kept on purpose. */
+export function toWire(r: UserResult): WireResult {
+  return {
+    id: r.id,
+    outcome: r.outcome,
+    reason: r.reason,
+    cellsRun: r.cellsRun,
+    kept: r.kept,
+    serverUrl: r.kept ? r.server?.serverUrl : undefined,
+    hubUser: r.server?.hubUser,
+  };
+}
+
+/** A streamed result as the record's UserResult (a kept server listed as a leftover, no token). */
+export function fromWire(r: WireResult): UserResult {
+  return {
+    id: r.id,
+    outcome: r.outcome,
+    reason: r.reason,
+    cellsRun: r.cellsRun,
+    kept: r.kept,
+    server:
+      r.kept && r.serverUrl
+        ? {
+            serverUrl: r.serverUrl,
+            token: '',
+            hubUser: r.hubUser,
+            readyAt: 0,
+            subPhases: {},
+            firstAttempt: 'ok',
+          }
+        : undefined,
+  };
 }
 
 export type { FailureReason };

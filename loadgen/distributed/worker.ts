@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
+import { RehearseError } from '../../scenarios/errors.js';
 import { parseScenario, scenarioHash } from '../../scenarios/load.js';
 import type { Clock } from '../clock.js';
+import type { MetricStore } from '../metrics/store.js';
 import { planArrivals } from '../plan/arrivals.js';
-import { executePlan, INTERVAL_MS } from '../run.js';
-import type { UserContext, UserResult } from '../runner/user.js';
+import { executePlan } from '../run.js';
+import type { UserContext } from '../runner/user.js';
 import { EpochClock } from './clock.js';
 import { targetFromSpec, type WorkerConfig } from './config.js';
-import { formatLine, PROTOCOL_VERSION, type WireResult, type WorkerLine } from './protocol.js';
+import { LineWriter, PROTOCOL_VERSION, toWire, type WorkerMessage } from './protocol.js';
 import { shardPlan } from './shard.js';
 
 /**
@@ -37,19 +39,31 @@ export interface WorkerOptions {
 export async function runWorker(o: WorkerOptions): Promise<number> {
   const { config, index } = o;
   const shard = index;
-  const send = (line: WorkerLine) => o.out(formatLine(line));
+  const writer = new LineWriter(o.out);
+  const send = (m: WorkerMessage) => writer.send(m);
   const scenario = parseScenario(config.scenarioYaml, config.scenarioSource);
   if (scenarioHash(scenario) !== config.scenarioHash) {
-    throw new Error(
-      `worker ${index}: the scenario parses to hash ${scenarioHash(scenario).slice(0, 12)}, the coordinator's is ${config.scenarioHash.slice(0, 12)}: different rehearse versions?`,
+    throw new RehearseError(
+      'WORKER_VERSION_MISMATCH',
+      `worker ${index}: the scenario parses to hash ${scenarioHash(scenario).slice(0, 12)}, the coordinator's is ${config.scenarioHash.slice(0, 12)}`,
+      { hint: 'Run the same rehearse version in the coordinator and the worker image (--image).' },
     );
   }
-  if (index >= config.shards) throw new RangeError(`worker index ${index} >= shards ${config.shards}`);
+  if (index >= config.shards) {
+    throw new RehearseError('WORKER_INDEX', `worker index ${index} >= shards ${config.shards}`, {
+      hint: 'The index comes from --index or JOB_COMPLETION_INDEX; the coordinator sets both.',
+    });
+  }
   const plan = shardPlan(planArrivals(scenario, { seed: config.seed }), index, config.shards);
   const clock = o.clock ?? new EpochClock(config.startAt);
   if (-clock.now() > MAX_START_WAIT_MS) {
-    throw new Error(`worker ${index}: the start is ${Math.round(-clock.now() / 1000)} s away (clock skew?)`);
+    throw new RehearseError(
+      'WORKER_START_TOO_FAR',
+      `worker ${index}: the start is ${Math.round(-clock.now() / 1000)} s away`,
+      { hint: "Check this host's clock (NTP) against the coordinator's, or a stale worker config." },
+    );
   }
+  let store: MetricStore | undefined;
   const target = targetFromSpec(config.target, config.launchTimeoutMs, o.env);
   send({
     v: PROTOCOL_VERSION,
@@ -77,22 +91,26 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     abort: o.abort,
     sampleLoopDelay: o.sampleLoopDelay,
     openServer: o.openServer,
+    onStore: (s) => {
+      store = s;
+    },
     reporter: {
       onMessage: (m) => o.log(`worker ${index}: ${m}`),
-      // After the runner's flush of the store: every interval ending by floor(t) has been sent.
+      // The store's own closed boundary: every interval ending by it has been sent (lines are
+      // written in order). Not floor(p.t): the clock may have crossed a boundary since the flush.
       onProgress: (p) =>
         send({
           v: PROTOCOL_VERSION,
           shard,
           type: 'heartbeat',
           t: p.t,
-          flushedUntil: Math.floor(p.t / INTERVAL_MS) * INTERVAL_MS,
+          flushedUntil: store?.closedUntil ?? 0,
           progress: p,
         }),
     },
     onInterval: (rec) => send({ v: PROTOCOL_VERSION, shard, type: 'interval', rec }),
     event: (ev) => send({ v: PROTOCOL_VERSION, shard, type: 'event', ev }),
-    onUserEnd: (r) => send({ v: PROTOCOL_VERSION, shard, type: 'user-end', result: wireResult(r) }),
+    onUserEnd: (r) => send({ v: PROTOCOL_VERSION, shard, type: 'user-end', result: toWire(r) }),
   });
   send({
     v: PROTOCOL_VERSION,
@@ -118,17 +136,4 @@ async function waitForStart(clock: Clock, o: WorkerOptions, beat: () => void): P
       return; // stopped before the start: every user of the shard ends not-started
     }
   }
-}
-
-/** A user's result as streamed: no server token, the server URL only when it was kept on purpose. */
-export function wireResult(r: UserResult): WireResult {
-  return {
-    id: r.id,
-    outcome: r.outcome,
-    reason: r.reason,
-    cellsRun: r.cellsRun,
-    kept: r.kept,
-    serverUrl: r.kept ? r.server?.serverUrl : undefined,
-    hubUser: r.server?.hubUser,
-  };
 }

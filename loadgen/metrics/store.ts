@@ -46,7 +46,7 @@ export class MetricStore {
   /** Open intervals by start; created on their first sample. */
   private readonly open = new Map<number, MetricTotals>();
   /** Every interval ending at or before this is closed (a multiple of intervalMs). */
-  private closedUntil = 0;
+  private closedTo = 0;
   private closed = false;
   /** The whole run so far, for cumulativeP and snapshot. */
   private readonly run = new MetricTotals();
@@ -64,13 +64,21 @@ export class MetricStore {
     this.onInterval = opts.onInterval;
   }
 
+  /**
+   * Every interval ending at or before this has been closed (and handed to onInterval): a multiple
+   * of intervalMs. A later sample stamped earlier goes into the oldest open interval, never here.
+   */
+  get closedUntil(): number {
+    return this.closedTo;
+  }
+
   add(s: Sample): void {
     if (this.closed) {
       this.samplesAfterClose += 1;
       return;
     }
     const aligned = Math.floor(Math.max(0, s.t) / this.intervalMs) * this.intervalMs;
-    const start = Math.max(this.closedUntil, aligned);
+    const start = Math.max(this.closedTo, aligned);
     let totals = this.open.get(start);
     if (totals === undefined) {
       totals = new MetricTotals();
@@ -84,12 +92,12 @@ export class MetricStore {
   flushUntil(t: number): void {
     if (this.closed) return;
     const boundary = Math.floor(t / this.intervalMs) * this.intervalMs;
-    if (boundary <= this.closedUntil) return;
+    if (boundary <= this.closedTo) return;
     for (const start of this.openStarts()) {
       if (start + this.intervalMs > boundary) break;
       this.emit(start, start + this.intervalMs);
     }
-    this.closedUntil = boundary;
+    this.closedTo = boundary;
   }
 
   /**

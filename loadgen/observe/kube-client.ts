@@ -1,13 +1,6 @@
-import {
-  type ConfigurationOptions,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  Observable,
-  type ObservableMiddleware,
-  Watch,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import { RehearseError } from '../../scenarios/errors.js';
+import { withSignal } from '../kube/with-signal.js';
 import type { ListResult } from './list-watch.js';
 
 /**
@@ -61,20 +54,6 @@ export function kubeClient(kubeconfigPath: string, context?: string): KubeClient
   }
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  // The object-style API hands `options.middleware` to the observable layer as is, so the
-  // middleware returns client-node's Observable (its rxjs stub), as setHeaderMiddleware does.
-  const withSignal = (signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> => ({
-    middleware: [
-      {
-        pre: (ctx) => {
-          ctx.setSignal(signal);
-          return new Observable(Promise.resolve(ctx));
-        },
-        post: (res) => new Observable(Promise.resolve(res)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  });
   return {
     server: cluster.server,
     watch: new Watch(kc),

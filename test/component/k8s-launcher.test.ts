@@ -6,7 +6,7 @@ import { KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coordinate } from '../../loadgen/distributed/coordinator.js';
 import { K8sLauncher } from '../../loadgen/distributed/k8s-launcher.js';
-import { formatLine, type WorkerLine } from '../../loadgen/distributed/protocol.js';
+import { formatLine, type WorkerLine, type WorkerMessage } from '../../loadgen/distributed/protocol.js';
 import { shardPlan } from '../../loadgen/distributed/shard.js';
 import { planArrivals } from '../../loadgen/plan/arrivals.js';
 import { parseScenario, scenarioHash } from '../../scenarios/load.js';
@@ -26,6 +26,7 @@ const scenarioYaml = [
   '',
 ].join('\n');
 const scenario = parseScenario(scenarioYaml, 'k8s.yaml');
+const numbered = (ms: WorkerMessage[]): WorkerLine[] => ms.map((m, seq) => ({ ...m, seq }) as WorkerLine);
 let api: FakeKubeApi;
 let kc: KubeConfig;
 
@@ -49,19 +50,28 @@ const json = (res: ServerResponse, code: number, obj: unknown) => {
   res.end(JSON.stringify(obj));
 };
 
+/** Record the POSTed ConfigMap, Secret and Job (the Job answered with a uid), in order. */
+function recordCreates(ns = NS) {
+  const created: Record<string, unknown> & { order: string[] } = { order: [] };
+  for (const [kind, path] of [
+    ['ConfigMap', `/api/v1/namespaces/${ns}/configmaps`],
+    ['Secret', `/api/v1/namespaces/${ns}/secrets`],
+    ['Job', `/apis/batch/v1/namespaces/${ns}/jobs`],
+  ] as const) {
+    api.route('POST', path, async (req, res) => {
+      const obj = (await body(req)) as V1Job;
+      if (kind === 'Job') obj.metadata = { ...obj.metadata, uid: 'job-uid-1' };
+      created[kind] = obj;
+      created.order.push(kind);
+      json(res, 201, obj);
+    });
+  }
+  return created;
+}
+
 describe('K8sLauncher', () => {
   it('creates ConfigMap, Secret and Indexed Job, follows pod logs by index, deletes all; a dead pod is a lost shard', async () => {
-    const created: Record<string, unknown> = {};
-    for (const [kind, path] of [
-      ['ConfigMap', `/api/v1/namespaces/${NS}/configmaps`],
-      ['Secret', `/api/v1/namespaces/${NS}/secrets`],
-      ['Job', `/apis/batch/v1/namespaces/${NS}/jobs`],
-    ] as const) {
-      api.route('POST', path, async (req, res) => {
-        created[kind] = await body(req);
-        json(res, 201, created[kind]);
-      });
-    }
+    const created = recordCreates();
     const plan = planArrivals(scenario);
     const pods = [0, 1].map((i) => `job-pod-${i}`);
     api.route('GET', `/api/v1/namespaces/${NS}/pods`, (req, res) => {
@@ -76,7 +86,7 @@ describe('K8sLauncher', () => {
     });
     const lines = (shard: number, done: boolean): WorkerLine[] => {
       const s = shardPlan(plan, shard, 2);
-      return [
+      return numbered([
         {
           v: 1,
           shard,
@@ -89,15 +99,15 @@ describe('K8sLauncher', () => {
           clock: 0,
         },
         ...(done ? s.arrivals : s.arrivals.slice(0, 1)).map(
-          (a): WorkerLine => ({
+          (a): WorkerMessage => ({
             v: 1,
             shard,
             type: 'user-end',
             result: { id: a.id, outcome: 'completed', cellsRun: 1, kept: false },
           }),
         ),
-        ...(done ? [{ v: 1, shard, type: 'done', status: 'completed', endedAt: 8000 } as WorkerLine] : []),
-      ];
+        ...(done ? [{ v: 1, shard, type: 'done', status: 'completed', endedAt: 8000 } as WorkerMessage] : []),
+      ]);
     };
     pods.forEach((pod, i) => {
       api.route('GET', `/api/v1/namespaces/${NS}/pods/${pod}/log`, (_req, res) => {
@@ -134,7 +144,7 @@ describe('K8sLauncher', () => {
       podStartTimeoutMs: 30_000,
     });
     const origStart = launcher.start.bind(launcher);
-    launcher.start = async (config) => {
+    launcher.start = async (config, signal) => {
       const name = `rehearse-${config.runId}`.slice(0, 52).replace(/-+$/, '');
       for (const [kind, path] of [
         ['Job', `/apis/batch/v1/namespaces/${NS}/jobs/${name}`],
@@ -148,7 +158,7 @@ describe('K8sLauncher', () => {
           json(res, 200, { kind: 'Status', status: 'Success' });
         });
       }
-      return origStart(config);
+      return origStart(config, signal);
     };
     const runsDir = mkdtempSync(join(tmpdir(), 'rehearse-k8s-runs-'));
     const res = await coordinate({
@@ -184,10 +194,25 @@ describe('K8sLauncher', () => {
     const job = created.Job as V1Job;
     expect(job.metadata?.name).toBe('rehearse-test-run-1');
     expect(job.spec?.completionMode).toBe('Indexed');
-    expect(job.spec?.backoffLimit).toBe(0);
+    expect(job.spec?.backoffLimitPerIndex).toBe(0);
+    expect(job.spec?.backoffLimit).toBeUndefined();
     expect(job.spec?.parallelism).toBe(2);
     expect((created.Secret as { stringData: unknown }).stringData).toEqual({ token: 'the-token-value' });
     expect(JSON.stringify(created.ConfigMap)).not.toContain('the-token-value');
+    // The Job first, then its ConfigMap and Secret owned by it (garbage-collected with the Job).
+    expect(created.order).toEqual(['Job', 'ConfigMap', 'Secret']);
+    const owner = [
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: 'rehearse-test-run-1',
+        uid: 'job-uid-1',
+        controller: false,
+        blockOwnerDeletion: false,
+      },
+    ];
+    expect((created.ConfigMap as V1Job).metadata?.ownerReferences).toEqual(owner);
+    expect((created.Secret as V1Job).metadata?.ownerReferences).toEqual(owner);
     const logs = api.requests.filter((r) => r.path.endsWith('/log'));
     expect(logs.map((r) => [r.path, r.query.follow, r.query.container])).toEqual(
       expect.arrayContaining([
@@ -195,7 +220,8 @@ describe('K8sLauncher', () => {
         [`/api/v1/namespaces/${NS}/pods/job-pod-1/log`, 'true', 'worker'],
       ]),
     );
-    expect(deleted.sort()).toEqual(['ConfigMap', 'Job Background', 'Secret']);
+    // The Secret (the token) is deleted first.
+    expect(deleted).toEqual(['Secret', 'Job Background', 'ConfigMap']);
     expect(api.requests.some((r) => r.method === 'DELETE' && r.path === jobPath())).toBe(true);
     const s1 = shardPlan(plan, 1, 2).arrivals.length;
     expect(res.lostUsers).toBe(s1 - 1);

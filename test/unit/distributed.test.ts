@@ -4,9 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WorkerConfig } from '../../loadgen/distributed/config.js';
 import { coordinate, type Launcher, type WorkerHandle } from '../../loadgen/distributed/coordinator.js';
-import { jobName, workerManifests } from '../../loadgen/distributed/k8s-manifests.js';
+import { jobName, ownedBy, workerManifests } from '../../loadgen/distributed/k8s-manifests.js';
 import { IntervalMerger } from '../../loadgen/distributed/merge.js';
-import { formatLine, parseLine, type WorkerLine } from '../../loadgen/distributed/protocol.js';
+import {
+  formatLine,
+  LineWriter,
+  parseLine,
+  type WorkerLine,
+  type WorkerMessage,
+} from '../../loadgen/distributed/protocol.js';
 import { parseWorkers, shardPlan, shardSizes } from '../../loadgen/distributed/shard.js';
 import type { Sample } from '../../loadgen/metrics/names.js';
 import { MetricStore } from '../../loadgen/metrics/store.js';
@@ -14,10 +20,17 @@ import { summarizeIntervals } from '../../loadgen/metrics/summary.js';
 import { planArrivals } from '../../loadgen/plan/arrivals.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';
+import { RATE_LIMIT_STOP } from '../../loadgen/runner/runner.js';
 import { parseThresholds } from '../../loadgen/thresholds.js';
 import { parseScenario, scenarioHash } from '../../scenarios/load.js';
 
 const I = 10_000;
+/** p95 of launch.ready over all 600 samples, and the (wrong) average of the three shards' p95. */
+const UNION_P95 = 7622.655;
+const AVERAGE_OF_SHARD_P95 = 7621.289667;
+
+/** Number messages as a worker's LineWriter does (seq 0, 1, 2, …). */
+const numbered = (ms: WorkerMessage[]): WorkerLine[] => ms.map((m, seq) => ({ ...m, seq }) as WorkerLine);
 
 const scenarioYaml = [
   'name: dist',
@@ -107,7 +120,8 @@ describe('exact merge of worker intervals', () => {
     expect(summary.rates['launch.failed']).toEqual({ hits: 36, total: 600, rate: 36 / 600 });
     // Averaging the shards' p95 would be wrong here: it differs from the union's.
     const p95s = byShard.map((recs) => summarizeIntervals(recs).trends['launch.ready']?.p95 ?? 0);
-    expect(p95s.reduce((a, b) => a + b, 0) / 3).not.toBe(one.trends['launch.ready']?.p95);
+    expect(p95s.reduce((a, b) => a + b, 0) / 3).toBeCloseTo(AVERAGE_OF_SHARD_P95, 6);
+    expect(one.trends['launch.ready']?.p95).toBe(UNION_P95);
   });
 
   it('drains an interval only once every live worker has flushed past it', () => {
@@ -133,7 +147,7 @@ describe('exact merge of worker intervals', () => {
 
 describe('worker protocol lines', () => {
   it('round-trips each kind and rejects other versions and bad shapes with a path', () => {
-    const lines: WorkerLine[] = [
+    const lines = numbered([
       { v: 1, shard: 0, type: 'hello', shards: 2, planned: 3, pid: 1, host: 'h', startAt: 1, clock: -50 },
       { v: 1, shard: 0, type: 'heartbeat', t: 1200, flushedUntil: 0 },
       { v: 1, shard: 0, type: 'event', ev: { type: 'stop', t: 3, reason: 'x' } },
@@ -144,17 +158,29 @@ describe('worker protocol lines', () => {
         result: { id: 'u0002', outcome: 'not-started', cellsRun: 0, kept: false },
       },
       { v: 1, shard: 1, type: 'done', status: 'completed', endedAt: 9000 },
-    ];
+    ]);
     for (const l of lines) expect(parseLine(formatLine(l).trim())).toEqual({ ok: true, line: l });
     expect(parseLine('{"v":2,"type":"hello"}')).toMatchObject({
       ok: false,
       error: expect.stringMatching(/version 2/),
     });
-    expect(parseLine('{"v":1,"shard":0,"type":"done","status":"running","endedAt":1}')).toMatchObject({
-      ok: false,
-      error: expect.stringMatching(/^status/),
-    });
+    expect(parseLine('{"v":1,"shard":0,"seq":0,"type":"done","status":"running","endedAt":1}')).toMatchObject(
+      {
+        ok: false,
+        error: expect.stringMatching(/^status/),
+      },
+    );
     expect(parseLine('not json')).toMatchObject({ ok: false });
+    // seq is required: it is how a re-read pod log is deduplicated.
+    expect(parseLine('{"v":1,"shard":0,"type":"heartbeat","t":1,"flushedUntil":0}')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^seq/),
+    });
+    const out: string[] = [];
+    const w = new LineWriter((t) => out.push(t));
+    w.send({ v: 1, shard: 2, type: 'heartbeat', t: 5, flushedUntil: 0 });
+    w.send({ v: 1, shard: 2, type: 'heartbeat', t: 6, flushedUntil: 0 });
+    expect(out.map((t) => (parseLine(t.trim()) as { line: WorkerLine }).line.seq)).toEqual([0, 1]);
   });
 });
 
@@ -207,7 +233,12 @@ describe('k8s manifests', () => {
     expect(job.spec?.completionMode).toBe('Indexed');
     expect(job.spec?.completions).toBe(4);
     expect(job.spec?.parallelism).toBe(4);
-    expect(job.spec?.backoffLimit).toBe(0);
+    // Per index: a failed pod fails its own index, never re-run, and the others go on. A Job-wide
+    // backoffLimit 0 would fail the whole Job at the first failed pod and terminate all others; it
+    // is left unset (the API then defaults it to 2^31-1).
+    expect(job.spec?.backoffLimitPerIndex).toBe(0);
+    expect(job.spec?.maxFailedIndexes).toBe(4);
+    expect(job.spec).not.toHaveProperty('backoffLimit');
     expect(job.spec?.ttlSecondsAfterFinished).toBe(600);
     expect(job.spec?.activeDeadlineSeconds).toBe(3600);
     const pod = job.spec?.template.spec;
@@ -246,38 +277,87 @@ describe('k8s manifests', () => {
     });
     expect(m2.secret).toBeUndefined();
     expect(m2.job.spec?.template.spec?.containers[0]?.env).toEqual([]);
+    expect(m2.job.spec?.maxFailedIndexes).toBe(2);
+    // The ConfigMap and Secret name the Job as owner: garbage-collected with it even if we die.
+    expect(ownedBy({ name, uid: 'u-1' })).toEqual({
+      ownerReferences: [
+        {
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          name,
+          uid: 'u-1',
+          controller: false,
+          blockOwnerDeletion: false,
+        },
+      ],
+    });
   });
 });
 
+function deferred() {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+interface Script {
+  /** Protocol lines (or raw text) the worker writes. */
+  lines: (WorkerLine | string)[];
+  /** end: exit after the lines; kill: write nothing more until killed; stop: until stopAll, then `after`. */
+  afterLines?: 'end' | 'kill' | 'stop';
+  after?: WorkerLine[];
+  exit: { code: number | null; signal: string | null };
+}
+
 /** A launcher whose workers replay scripted protocol lines in-process. */
-function scriptedLauncher(
-  scripts: { lines: WorkerLine[]; exit: { code: number | null; signal: string | null } }[],
-) {
+function scriptedLauncher(scripts: Script[]) {
   const calls: string[] = [];
+  const stopped = deferred();
+  const signals: AbortSignal[] = [];
   const launcher: Launcher = {
-    async start(cfg) {
+    async start(cfg, signal) {
       calls.push(`start ${cfg.shards}`);
-      return scripts.map(
-        (s, index): WorkerHandle => ({
+      signals.push(signal);
+      return scripts.map((s, index): WorkerHandle => {
+        const killed = deferred();
+        const sigkill = { code: null, signal: 'SIGKILL' };
+        const then = s.afterLines ?? 'end';
+        return {
           index,
           where: `fake ${index}`,
           lines: (async function* () {
-            for (const l of s.lines) yield formatLine(l).trim();
+            for (const l of s.lines) yield typeof l === 'string' ? l : formatLine(l).trim();
+            if (then === 'kill') await killed.promise;
+            if (then === 'stop') {
+              const how = await Promise.race([stopped.promise.then(() => 'stop'), killed.promise]);
+              if (how === 'stop') for (const l of s.after ?? []) yield formatLine(l).trim();
+            }
           })(),
-          exited: Promise.resolve(s.exit),
-          kill: () => calls.push(`kill ${index}`),
-        }),
-      );
+          exited:
+            then === 'end'
+              ? Promise.resolve(s.exit)
+              : then === 'kill'
+                ? killed.promise.then(() => sigkill)
+                : Promise.race([stopped.promise.then(() => s.exit), killed.promise.then(() => sigkill)]),
+          kill: () => {
+            calls.push(`kill ${index}`);
+            killed.resolve();
+          },
+        };
+      });
     },
     async stopAll() {
       calls.push('stopAll');
+      stopped.resolve();
     },
-    async close() {
-      calls.push('close');
+    async close(signal) {
+      calls.push(`close${signal ? '' : ' (unbounded)'}`);
       return [];
     },
   };
-  return { launcher, calls };
+  return { launcher, calls, signals };
 }
 
 describe('coordinator', () => {
@@ -291,14 +371,14 @@ describe('coordinator', () => {
     };
     const plan = planArrivals(scenario);
     const [s0, s1] = [shardPlan(plan, 0, 2), shardPlan(plan, 1, 2)];
-    const launchRec = (shard: number, start: number, values: number[]): WorkerLine => {
+    const launchRec = (shard: number, start: number, values: number[]): WorkerMessage => {
       const recs: IntervalRecord[] = [];
       const store = new MetricStore({ intervalMs: I, onInterval: (r) => recs.push(r) });
       for (const v of values) store.add({ kind: 'trend', metric: 'launch.ready', value: v, t: start + 1 });
       store.close(start + I);
       return { v: 1, shard, type: 'interval', rec: recs[0] as IntervalRecord };
     };
-    const ended = (shard: number, id: string): WorkerLine[] => [
+    const ended = (shard: number, id: string): WorkerMessage[] => [
       {
         v: 1,
         shard,
@@ -307,7 +387,7 @@ describe('coordinator', () => {
       },
       { v: 1, shard, type: 'user-end', result: { id, outcome: 'completed', cellsRun: 1, kept: false } },
     ];
-    const hello = (shard: number, planned: number): WorkerLine => ({
+    const hello = (shard: number, planned: number): WorkerMessage => ({
       v: 1,
       shard,
       type: 'hello',
@@ -318,14 +398,14 @@ describe('coordinator', () => {
       startAt: 0,
       clock: -10,
     });
-    const w0: WorkerLine[] = [
+    const w0 = numbered([
       hello(0, s0.arrivals.length),
       ...s0.arrivals.flatMap((a) => ended(0, a.id)),
       launchRec(0, 0, [1000, 2000, 3000]),
       { v: 1, shard: 0, type: 'done', status: 'completed', endedAt: 25_000 },
-    ];
+    ]);
     const done1 = s1.arrivals.slice(0, 2);
-    const w1: WorkerLine[] = [
+    const w1 = numbered([
       hello(1, s1.arrivals.length),
       ...done1.flatMap((a) => ended(1, a.id)),
       {
@@ -352,7 +432,7 @@ describe('coordinator', () => {
       launchRec(1, 0, [4000, 5000]),
       { v: 1, shard: 1, type: 'heartbeat', t: 12_000, flushedUntil: 10_000 },
       // then SIGKILL: no more lines, no done
-    ];
+    ]);
     const { launcher, calls } = scriptedLauncher([
       { lines: w0, exit: { code: 0, signal: null } },
       { lines: w1, exit: { code: null, signal: 'SIGKILL' } },
@@ -405,7 +485,8 @@ describe('coordinator', () => {
     expect(summary.trends['launch.ready']?.p50).toBeLessThan(3003);
     expect(summary.verdict).toBe('pass');
     expect(cleaned).toEqual(['u0099:hubuser-99']);
-    expect(calls).toEqual(['start 2', 'close']);
+    // The lost worker is killed (a lost worker must not go on loading the hub); close is bounded.
+    expect(calls).toEqual(['start 2', 'kill 1', 'close']);
     const record = readRecord(res.dir);
     expect(record.intervals).toHaveLength(1);
     expect(record.events.filter((e) => e.type === 'run-start')).toHaveLength(1);
@@ -413,5 +494,240 @@ describe('coordinator', () => {
       record.events.filter((e) => e.type === 'cleanup').map((e) => e.type === 'cleanup' && e.what),
     ).toEqual(['server of hubuser-99']);
     expect(record.summary.workers?.[1]?.state).toBe('lost');
+  });
+});
+
+const loadedDist = {
+  scenario,
+  sourcePath: 'dist.yaml',
+  baseDir: '.',
+  hash: scenarioHash(scenario),
+  notebookPath: 'nb.ipynb',
+};
+
+function coordOptions(launcher: Launcher, o: Partial<Parameters<typeof coordinate>[0]> = {}) {
+  return {
+    loaded: loadedDist,
+    scenarioYaml,
+    cells: [{ index: 0, source: '1+1' }],
+    workers: 2,
+    launcher,
+    target: config(2).target,
+    recordedTarget: { kind: 'binderhub' as const, binderUrl: 'http://127.0.0.1:9/' },
+    launchTimeoutMs: 1000,
+    protocol: 'v1' as const,
+    runsDir: mkdtempSync(join(tmpdir(), 'rehearse-coord-')),
+    thresholds: [],
+    toolVersion: '0.0.0',
+    stop: new AbortController().signal,
+    abort: new AbortController().signal,
+    startDelayMs: 0,
+    heartbeatTimeoutMs: 60_000,
+    ...o,
+  };
+}
+
+const plan2 = planArrivals(scenario);
+const size = (shard: number) => shardPlan(plan2, shard, 2).arrivals.length;
+const helloOf = (shard: number, planned = size(shard)): WorkerMessage => ({
+  v: 1,
+  shard,
+  type: 'hello',
+  shards: 2,
+  planned,
+  pid: 1,
+  host: 'h',
+  startAt: 0,
+  clock: -10,
+});
+/** A worker that runs its whole shard and says done. */
+const wholeShard = (shard: number): WorkerLine[] =>
+  numbered([
+    helloOf(shard),
+    ...shardPlan(plan2, shard, 2).arrivals.map(
+      (a): WorkerMessage => ({
+        v: 1,
+        shard,
+        type: 'user-end',
+        result: { id: a.id, outcome: 'completed', cellsRun: 1, kept: false },
+      }),
+    ),
+    { v: 1, shard, type: 'done', status: 'completed', endedAt: 20_000 },
+  ]);
+const ok = { code: 0, signal: null };
+
+describe('coordinator: losing workers', () => {
+  it('a line that breaks the protocol loses that worker at once: killed, reason in its workers entry, run failed', async () => {
+    const bad = numbered([helloOf(1)]);
+    const { launcher, calls } = scriptedLauncher([
+      { lines: wholeShard(0), exit: ok },
+      { lines: [...bad, '{"v":1,"shard":1,"seq":1,"type":"interval"}'], afterLines: 'kill', exit: ok },
+    ]);
+    const res = await coordinate(coordOptions(launcher));
+    expect(calls).toContain('kill 1');
+    expect(res.summary.status).toBe('failed');
+    expect(res.summary.workers?.[1]).toMatchObject({ state: 'lost', status: 'failed', reported: 0 });
+    expect(res.summary.workers?.[1]?.detail).toBe(
+      'protocol error: rec: Invalid input: expected object, received undefined',
+    );
+    expect(res.summary.workers?.[0]).toMatchObject({ state: 'done', status: 'completed', reported: size(0) });
+  });
+
+  it('a hello planning another number of users (a version mix-up) loses the worker', async () => {
+    const { launcher, calls } = scriptedLauncher([
+      { lines: wholeShard(0), exit: ok },
+      { lines: numbered([helloOf(1, 99)]), afterLines: 'kill', exit: ok },
+    ]);
+    const res = await coordinate(coordOptions(launcher));
+    expect(calls).toContain('kill 1');
+    expect(res.summary.workers?.[1]?.detail).toBe(
+      `protocol error: it plans 99 users, the coordinator ${size(1)}`,
+    );
+  });
+
+  it('lines read again after a broken log stream count once; a gap in seq loses the worker', async () => {
+    const w0 = wholeShard(0);
+    const replayed = [...w0.slice(0, 3), ...w0.slice(1)]; // the stream re-followed from a little earlier
+    const w1 = wholeShard(1);
+    const gap = [...w1.slice(0, 1), ...w1.slice(2)]; // line 1 never arrived
+    const { launcher } = scriptedLauncher([
+      { lines: replayed, exit: ok },
+      { lines: gap, afterLines: 'kill', exit: ok },
+    ]);
+    const res = await coordinate(coordOptions(launcher));
+    expect(res.summary.workers?.[0]).toMatchObject({ state: 'done', reported: size(0) });
+    expect(res.summary.users.completed).toBe(size(0));
+    expect(res.summary.workers?.[1]?.detail).toBe(
+      'protocol error: lines 1..1 never arrived (a rotated pod log?)',
+    );
+  });
+
+  it('a silent worker is killed at the heartbeat timeout; one that said done but does not exit is killed after the grace', async () => {
+    const { launcher, calls } = scriptedLauncher([
+      { lines: wholeShard(0), afterLines: 'kill', exit: ok }, // done, then never exits
+      { lines: numbered([helloOf(1)]), afterLines: 'kill', exit: ok }, // then silence
+    ]);
+    const res = await coordinate(coordOptions(launcher, { heartbeatTimeoutMs: 0, doneGraceMs: 0 }));
+    expect(calls.filter((c) => c.startsWith('kill')).sort()).toEqual(['kill 0', 'kill 1']);
+    expect(res.summary.workers?.[0]).toMatchObject({ state: 'done', status: 'completed' });
+    expect(res.summary.workers?.[1]).toMatchObject({ state: 'lost', status: 'failed' });
+    expect(res.summary.workers?.[1]?.detail).toMatch(/^no line for \d+ s \(heartbeat timeout\)$/);
+  });
+
+  it('no worker delivered any data: delivered is false (the CLI exits 1, not 99)', async () => {
+    const { launcher } = scriptedLauncher([
+      { lines: [], exit: { code: null, signal: null } },
+      { lines: [], exit: { code: 1, signal: null } },
+    ]);
+    const res = await coordinate(
+      coordOptions(launcher, { thresholds: parseThresholds(['session.failed count == 0']).thresholds }),
+    );
+    expect(res.delivered).toBe(false);
+    expect(res.summary.status).toBe('failed');
+    expect(res.summary.workers?.map((w) => w.detail)).toEqual([
+      'ended before it finished',
+      'exited with code 1 before it finished',
+    ]);
+  });
+});
+
+describe('coordinator: stop and abort', () => {
+  it('a stop already requested before coordinate(): no worker is started, the record says aborted', async () => {
+    const { launcher, calls } = scriptedLauncher([
+      { lines: wholeShard(0), exit: ok },
+      { lines: wholeShard(1), exit: ok },
+    ]);
+    const stop = new AbortController();
+    stop.abort(new Error('interrupted (SIGINT)'));
+    const res = await coordinate(coordOptions(launcher, { stop: stop.signal }));
+    expect(calls).toEqual(['close']);
+    expect(res.summary.status).toBe('aborted');
+    expect(res.summary.stopReason).toContain('interrupted (SIGINT)');
+    expect(res.summary.workers?.map((w) => [w.state, w.status, w.detail])).toEqual([
+      ['lost', 'aborted', 'stopped before it started'],
+      ['lost', 'aborted', 'stopped before it started'],
+    ]);
+    expect(res.delivered).toBe(false);
+  });
+
+  it('a stop during start(): the launcher gets an aborted signal and stopAll once the workers exist', async () => {
+    const stop = new AbortController();
+    const { launcher, calls, signals } = scriptedLauncher([
+      {
+        lines: numbered([helloOf(0)]),
+        afterLines: 'stop',
+        after: wholeShard(0)
+          .slice(1)
+          .map((l) => ({ ...l, seq: l.seq })),
+        exit: ok,
+      },
+      { lines: numbered([helloOf(1)]), afterLines: 'stop', after: wholeShard(1).slice(1), exit: ok },
+    ]);
+    const start = launcher.start.bind(launcher);
+    launcher.start = async (cfg, signal) => {
+      stop.abort(new Error('interrupted (SIGINT)')); // Ctrl-C while the Job is being created
+      return start(cfg, signal);
+    };
+    const res = await coordinate(coordOptions(launcher, { stop: stop.signal }));
+    expect(signals[0]?.aborted).toBe(true);
+    expect(calls.slice(0, 2)).toEqual(['start 2', 'stopAll']);
+    expect(res.summary.status).toBe('aborted');
+    expect(res.summary.workers?.map((w) => w.state)).toEqual(['done', 'done']);
+  });
+
+  it("one worker's rate limit stops every worker at once", async () => {
+    const rate: WorkerMessage = {
+      v: 1,
+      shard: 0,
+      type: 'event',
+      ev: { type: 'stop', t: 5, reason: RATE_LIMIT_STOP },
+    };
+    const { launcher, calls } = scriptedLauncher([
+      {
+        lines: numbered([helloOf(0), rate]),
+        afterLines: 'stop',
+        after: wholeShard(0)
+          .slice(1)
+          .map((l, i) => ({ ...l, seq: i + 2 })),
+        exit: ok,
+      },
+      // Worker 1 only ends once stopAll has been called: the run would hang if it were not.
+      { lines: numbered([helloOf(1)]), afterLines: 'stop', after: wholeShard(1).slice(1), exit: ok },
+    ]);
+    const res = await coordinate(coordOptions(launcher));
+    expect(calls).toContain('stopAll');
+    expect(res.rateLimited).toBe(true);
+    expect(res.summary.stopReason).toContain('Rate limit exceeded');
+  });
+
+  it('abort (second Ctrl-C): running workers are killed and reported aborted, not failed; cleanup is bounded', async () => {
+    const abort = new AbortController();
+    const { launcher, calls } = scriptedLauncher([
+      { lines: numbered([helloOf(0)]), afterLines: 'kill', exit: ok },
+      { lines: numbered([helloOf(1)]), afterLines: 'kill', exit: ok },
+    ]);
+    const start = launcher.start.bind(launcher);
+    launcher.start = async (cfg, signal) => {
+      const hs = await start(cfg, signal);
+      setImmediate(() => abort.abort(new Error('aborted (SIGINT)')));
+      return hs;
+    };
+    const cleanupSignals: AbortSignal[] = [];
+    const res = await coordinate(
+      coordOptions(launcher, {
+        abort: abort.signal,
+        cleanupLost: async (_users, signal) => {
+          cleanupSignals.push(signal);
+          return [];
+        },
+      }),
+    );
+    expect(calls.filter((c) => c.startsWith('kill')).sort()).toEqual(['kill 0', 'kill 1']);
+    expect(res.summary.status).toBe('aborted');
+    expect(res.summary.workers?.map((w) => [w.status, w.detail])).toEqual([
+      ['aborted', 'killed by the coordinator on abort'],
+      ['aborted', 'killed by the coordinator on abort'],
+    ]);
+    expect(res.summary.stopReason).not.toContain('SIGKILL');
   });
 });
