@@ -27,6 +27,8 @@ export interface LocalFit {
   concurrency: number;
   /** A new session's warm-up work (ms). */
   warmup: number;
+  /** The hub's own work per spawn, served one spawn at a time (ms). */
+  hubWork: number;
   /** Root-mean-square error of ln(predicted / measured) time-to-ready over the users. */
   rmsLogError: number;
   users: number;
@@ -124,6 +126,7 @@ export function calibrate(
       'meta.host.cpus: the machine is one node of that many cores',
     );
     p.sessionWarmup = measured(localFit.warmup, `session warm-up work, ${fit}`);
+    p.hubWork = measured(localFit.hubWork, `hub work per spawn (one at a time), ${fit}`);
   }
   if (record.partial)
     notes.push(`${id} is a partial record (${record.summary.status}); its figures may be skewed`);
@@ -211,13 +214,17 @@ export function localTargetInput(model: ModelValues, arrivals: readonly number[]
 
 const WARMUP_MS = Array.from({ length: 17 }, (_, i) => 500 * i);
 const SPAWN_MS = Array.from({ length: 31 }, (_, i) => 500 + 250 * i);
+const HUB_MS = [0, 100, 200, 300, 500, 750, 1000, 1500];
 
 /**
  * Fit the local machine as one node whose concurrency c is its core count (recorded in the run's
- * meta): grid search over spawn work S (0.5–8 s) and a new session's warm-up W (0–8 s), replaying
- * the recorded click times through the one-node model (deterministic spawns), minimising
- *   E(S, W) = Σ_users (ln predicted_i − ln measured_i)²
- * over users whose launch succeeded. Ties keep the first grid point (smaller W, then S).
+ * meta): grid search over the hub's own work per spawn H (0–1.5 s, served one spawn at a time),
+ * spawn work S (0.5–8 s, shared by processor sharing) and a new session's warm-up W (0–8 s),
+ * replaying the recorded click times through the one-node model (deterministic spawns), minimising
+ *   E(H, S, W) = Σ_users (ln predicted_i − ln measured_i)²
+ * over users whose launch succeeded. H is what makes a rush finish one after another rather than
+ * all together (one JupyterHub process hands out the spawns). Ties keep the first grid point
+ * (smaller H, then W, then S).
  */
 export function fitLocal(
   model: ModelValues,
@@ -228,29 +235,40 @@ export function fitLocal(
   const arrivals = observed.map((o) => o.arrival);
   let best: LocalFit | null = null;
   let bestErr = Number.POSITIVE_INFINITY;
-  for (const warmup of WARMUP_MS) {
-    for (const spawn of SPAWN_MS) {
-      const m: ModelValues = {
-        ...model,
-        spawn: { median: spawn, p95: spawn },
-        spawnConcurrency: concurrency,
-        sessionWarmup: warmup,
-      };
-      const sim = simulate(localTargetInput(m, arrivals, seed));
-      let err = 0;
-      let n = 0;
-      observed.forEach((o, i) => {
-        const predicted = sim.users[i]?.timeToReady;
-        if (o.timeToReady === null || predicted === null || predicted === undefined) return;
-        err += (Math.log(Math.max(1, predicted)) - Math.log(Math.max(1, o.timeToReady))) ** 2;
-        n += 1;
-      });
-      if (n > 0 && err < bestErr) {
-        bestErr = err;
-        best = { spawn, concurrency, warmup, rmsLogError: Math.sqrt(err / n), users: n };
+  for (const hubWork of HUB_MS) {
+    for (const warmup of WARMUP_MS) {
+      for (const spawn of SPAWN_MS) {
+        const m: ModelValues = {
+          ...model,
+          spawn: { median: spawn, p95: spawn },
+          spawnConcurrency: concurrency,
+          sessionWarmup: warmup,
+          hubWork,
+        };
+        const e = logError(simulate(localTargetInput(m, arrivals, seed)).users, observed);
+        if (e.n > 0 && e.err < bestErr) {
+          bestErr = e.err;
+          best = { spawn, concurrency, warmup, hubWork, rmsLogError: Math.sqrt(e.err / e.n), users: e.n };
+        }
       }
     }
   }
   if (!best) throw new RangeError('fitLocal: no successful launch to fit');
   return best;
+}
+
+/** Σ (ln predicted − ln measured)² over the users whose launch succeeded in both. */
+function logError(
+  predicted: readonly { timeToReady: number | null }[],
+  observed: readonly Observed[],
+): { err: number; n: number } {
+  let err = 0;
+  let n = 0;
+  observed.forEach((o, i) => {
+    const p = predicted[i]?.timeToReady;
+    if (o.timeToReady === null || p === null || p === undefined) return;
+    err += (Math.log(Math.max(1, p)) - Math.log(Math.max(1, o.timeToReady))) ** 2;
+    n += 1;
+  });
+  return { err, n };
 }

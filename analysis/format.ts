@@ -64,6 +64,7 @@ export function paramText(key: keyof ModelParams, p: ModelParams): string {
     case 'launchTimeout':
     case 'startTimeout':
     case 'binderOverhead':
+    case 'hubWork':
     case 'preemptionDelay':
     case 'sessionWarmup':
       return duration(v as number);

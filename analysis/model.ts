@@ -61,6 +61,11 @@ export interface ModelValues {
    */
   sessionWarmup: number;
 
+  /**
+   * The hub's own work per spawn (ms), done in its one process one spawn after another (FIFO)
+   * before the server starts. 0: not modelled (on Kubernetes the pod start dominates).
+   */
+  hubWork: number;
   /** Click (or build done) → the hub receives the spawn request. */
   binderOverhead: number;
   /** Whether the ref still has to be built, and how long a build takes. */
@@ -139,6 +144,9 @@ export function defaultParams(scenario: Scenario): ModelParams {
     sessionWarmup: local
       ? dflt(3 * S, 'local target: kernel start and first imports share the 2 cores')
       : dflt(0, 'CPU requests isolate pods (guarantee = limit)'),
+    hubWork: local
+      ? dflt(300, 'local target: JupyterHub spawns from one Python process (user, token, proxy route)')
+      : dflt(0, 'not modelled: pod start dominates a Kubernetes spawn; concurrentSpawnLimit bounds the hub'),
     binderOverhead: dflt(1 * S, 'BinderHub: resolve ref, find image, create user'),
     build: local
       ? scen(

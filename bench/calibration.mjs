@@ -116,14 +116,15 @@ for (let round = 0; round < rounds; round++) {
   });
   results.push({
     round,
+    record: record.dir,
     runSeconds: r1((performance.now() - started) / 1000),
     fit: cal.localFit,
     measured: { n: measured.length, p50: r1(percentile(measured, 50)), p95: r1(percentile(measured, 95)) },
     calibrated: figures(predictRush(cal.params, scenario, planned)),
     defaults: figures(predictRush(base, scenario, planned)),
   });
-  rmSync(dir, { recursive: true, force: true });
-  process.stderr.write(`round ${round + 1}/${rounds} done\n`);
+  rmSync(join(dir, 'local'), { recursive: true, force: true }); // the stack's state; the record stays
+  process.stderr.write(`round ${round + 1}/${rounds} done: ${record.dir}\n`);
 }
 
 const abs = (k, q) => r3(median(results.map((x) => Math.abs(x[k][q].err))));

@@ -6,6 +6,7 @@ export type SimEvent =
   | { kind: 'arrive'; user: number }
   | { kind: 'build-done' }
   | { kind: 'post'; user: number }
+  | { kind: 'hub-done'; user: number; attempt: number }
   | { kind: 'attempt-timeout'; user: number; attempt: number }
   | { kind: 'node-ready'; node: number }
   | { kind: 'pull-done'; node: number }

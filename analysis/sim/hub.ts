@@ -62,16 +62,34 @@ export function post(w: World, u: UserState): void {
   w.hubPending += 1;
   w.servers += 1;
   u.attempt += 1;
-  const pod = w.newPod('user', 0, m.user.request, u.index);
-  u.pod = pod.id;
   const limit = m.hubClient === 'binderhub' ? Math.min(m.startTimeout, m.launchTimeout) : m.startTimeout;
   w.at(w.now + limit, { kind: 'attempt-timeout', user: u.index, attempt: u.attempt });
+  if (m.hubWork <= 0) {
+    createServerPod(w, u);
+    return;
+  }
+  // The hub's own part of a spawn (user, token, spawner start, proxy route) runs in its one
+  // process, one spawn after another: a FIFO single server with service time hubWork.
+  const start = Math.max(w.now, w.hubFreeAt);
+  w.hubFreeAt = start + m.hubWork;
+  w.at(w.hubFreeAt, { kind: 'hub-done', user: u.index, attempt: u.attempt });
+}
+
+/** The hub has done its part of the attempt: the server's pod exists (if the attempt still runs). */
+export function hubDone(w: World, u: UserState, attempt: number): void {
+  if (u.done || u.attempt !== attempt || u.readyAt !== null || u.pod !== null) return;
+  createServerPod(w, u);
+}
+
+function createServerPod(w: World, u: UserState): void {
+  u.pod = w.newPod('user', 0, w.m.user.request, u.index).id;
 }
 
 /** The attempt's time is up: the spawn fails and its pod is deleted. */
 export function attemptTimeout(w: World, u: UserState, attempt: number): void {
-  if (u.done || u.attempt !== attempt || u.readyAt !== null || u.pod === null) return;
-  w.deletePod(w.pod(u.pod));
+  if (u.done || u.attempt !== attempt || u.readyAt !== null) return;
+  // An attempt still queued for the hub's process has no pod yet; hubDone then finds it stale.
+  if (u.pod !== null) w.deletePod(w.pod(u.pod));
   u.pod = null;
   w.hubPending -= 1;
   w.servers -= 1;

@@ -6,7 +6,16 @@
  */
 import { podsPerNode } from '../node-capacity.js';
 import { scan } from './autoscaler.js';
-import { arrive, attemptTimeout, buildDone, daskStart, podRunning, post, sessionEnd } from './hub.js';
+import {
+  arrive,
+  attemptTimeout,
+  buildDone,
+  daskStart,
+  hubDone,
+  podRunning,
+  post,
+  sessionEnd,
+} from './hub.js';
 import { pullDone, spawnCheck } from './kubelet.js';
 import { bindNominated, scheduleAll } from './scheduler.js';
 import type { GroupUsage, SimGroup, SimInput, SimResult, SimStats, SimUser } from './types.js';
@@ -92,6 +101,9 @@ function dispatch(w: World, e: SimEvent): boolean {
       break;
     case 'post':
       post(w, w.user(e.user));
+      break;
+    case 'hub-done':
+      hubDone(w, w.user(e.user), e.attempt);
       break;
     case 'attempt-timeout':
       attemptTimeout(w, w.user(e.user), e.attempt);

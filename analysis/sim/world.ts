@@ -23,6 +23,8 @@ export class World {
   readonly timeline: TimelinePoint[] = [];
   /** Spawns the hub holds (requested, not yet ready or failed). */
   hubPending = 0;
+  /** When the hub's one process is free for the next spawn's own work (hubWork, FIFO). */
+  hubFreeAt = 0;
   /** User servers existing (for the launch quota and the timeline). */
   servers = 0;
   built: boolean;

@@ -133,6 +133,7 @@ describe('calibration against the local stack', () => {
       'spawn',
       'spawnConcurrency',
       'sessionWarmup',
+      'hubWork',
       'binderOverhead',
       'build',
       'concurrentSpawnLimit',

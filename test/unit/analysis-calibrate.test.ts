@@ -81,6 +81,7 @@ describe('calibrate', () => {
       spawn: { median: 2000, p95: 2000 },
       spawnConcurrency: 2,
       sessionWarmup: 3000,
+      hubWork: 500,
     };
     const arrivals = [800, 3300, 5400, 11_100, 12_900, 15_300, 18_500, 19_400];
     const sim = simulate(localTargetInput(truth, arrivals, 5));
@@ -104,12 +105,13 @@ describe('calibrate', () => {
       },
     );
     const cal = calibrate(defaultParams(localScenario), rec, 'local');
-    expect(cal.localFit).toMatchObject({ spawn: 2000, concurrency: 2, warmup: 3000, users: 8 }); // host.cpus 2
+    expect(cal.localFit).toMatchObject({ spawn: 2000, concurrency: 2, warmup: 3000, hubWork: 500, users: 8 }); // host.cpus 2
     expect(cal.localFit?.rmsLogError).toBeCloseTo(0, 9);
     for (const key of [
       'spawn',
       'spawnConcurrency',
       'sessionWarmup',
+      'hubWork',
       'binderOverhead',
       'build',
       'concurrentSpawnLimit',

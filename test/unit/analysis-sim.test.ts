@@ -18,6 +18,7 @@ function model(over: Partial<ModelValues> = {}): ModelValues {
     spawn: fixed(10 * S),
     spawnConcurrency: Number.POSITIVE_INFINITY,
     sessionWarmup: 0,
+    hubWork: 0,
     binderOverhead: 0,
     build: { needed: false, time: fixed(0) },
     launchRetries: 4,
@@ -131,6 +132,13 @@ describe('simulate: exact analytic cases', () => {
   it('starts share a node by processor sharing: n equal starts with concurrency c end together at n·S/c', () => {
     expect(times(run([0, 0, 0], {}, { spawnConcurrency: 1 }))).toEqual([30 * S, 30 * S, 30 * S]);
     expect(times(run([0, 0, 0], {}, { spawnConcurrency: 2 }))).toEqual([15 * S, 15 * S, 15 * S]);
+  });
+
+  it("the hub's own work per spawn is served one spawn after another (FIFO), then the server starts", () => {
+    // hubWork 1 s, spawns 10 s each in parallel: clicks at 0, 0, 0, 5 s are handed to their servers
+    // at 1, 2, 3 and 5 + 1 s; ready 10 s later: time to ready 11, 12, 13, 11 s.
+    const r = run([0, 0, 0, 5 * S], { user: group({ initial: 2, min: 2 }) }, { hubWork: S });
+    expect(times(r)).toEqual([11 * S, 12 * S, 13 * S, 11 * S]);
   });
 
   it('everyone who clicks during the build waits for that one build', () => {
