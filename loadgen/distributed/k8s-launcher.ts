@@ -46,6 +46,8 @@ export class K8sLauncher implements Launcher {
   private created: { kind: 'ConfigMap' | 'Secret' | 'Job'; name: string }[] = [];
   private readonly watches: PodWatch[] = [];
   private readonly closing = new AbortController();
+  /** Pod deletions under way (kill): close() waits for them. */
+  private readonly deletions: Promise<void>[] = [];
 
   constructor(
     private readonly o: {
@@ -319,17 +321,24 @@ export class K8sLauncher implements Launcher {
     w.request?.abort();
     w.out?.end();
     const namespace = this.o.namespace;
+    // Bounded by the API timeout only: not by close(), which waits for it.
+    const opts = withSignal(AbortSignal.timeout(this.o.apiTimeoutMs ?? 30_000));
     const del = w.pod
-      ? this.core.deleteNamespacedPod({ name: w.pod, namespace, gracePeriodSeconds: 0 }, this.call())
+      ? this.core.deleteNamespacedPod({ name: w.pod, namespace, gracePeriodSeconds: 0 }, opts)
       : this.core.deleteCollectionNamespacedPod(
           { namespace, labelSelector: w.selector, gracePeriodSeconds: 0 },
-          this.call(),
+          opts,
         );
-    del.catch((err: unknown) => {
-      if ((err as { code?: number }).code !== 404) {
-        this.o.log?.(`worker ${w.index}: could not delete its pod: ${kubeErrorText(err)}`);
-      }
-    });
+    this.deletions.push(
+      del.then(
+        () => undefined,
+        (err: unknown) => {
+          if ((err as { code?: number }).code !== 404) {
+            this.o.log?.(`worker ${w.index}: could not delete its pod: ${kubeErrorText(err)}`);
+          }
+        },
+      ),
+    );
   }
 
   async stopAll(): Promise<void> {
@@ -358,6 +367,7 @@ export class K8sLauncher implements Launcher {
       w.out?.end();
     }
     this.closing.abort(new Error('closed'));
+    await Promise.all(this.deletions);
     const lines: CleanupLine[] = [];
     const namespace = this.o.namespace;
     // The token first: the most sensitive, and the ConfigMap goes with the Job anyway.

@@ -233,3 +233,214 @@ describe('K8sLauncher', () => {
     expect(res.summary.status).toBe('failed');
   }, 30_000);
 });
+
+/** Coordinate a one-worker run through the K8sLauncher against the fake API. */
+async function runOne(ns: string, runId: string, launcherOpts: { podStartTimeoutMs?: number } = {}) {
+  const one = parseScenario(
+    scenarioYaml.replace('users: 4', 'users: 1').replace('[0s, 1s, 2s, 3s]', '[0s]'),
+    'k8s.yaml',
+  );
+  const launcher = new K8sLauncher({
+    namespace: ns,
+    image: 'reg.example/rehearse:1',
+    workers: 1,
+    token: 'the-token-value',
+    activeDeadlineSeconds: 600,
+    kubeConfig: kc,
+    pollMs: 20,
+    podStartTimeoutMs: launcherOpts.podStartTimeoutMs ?? 30_000,
+    apiTimeoutMs: 5_000,
+  });
+  return coordinate({
+    loaded: {
+      scenario: one,
+      sourcePath: 'k8s.yaml',
+      baseDir: '.',
+      hash: scenarioHash(one),
+      notebookPath: 'nb.ipynb',
+    },
+    scenarioYaml,
+    cells: [{ index: 0, source: '1+1' }],
+    workers: 1,
+    launcher,
+    target: {
+      kind: 'binderhub',
+      binderUrl: 'http://127.0.0.1:9/',
+      spec: 'gh/org/repo/HEAD',
+      tokenEnv: 'HUB_TOKEN',
+    },
+    recordedTarget: { kind: 'binderhub', binderUrl: 'http://127.0.0.1:9/' },
+    launchTimeoutMs: 1000,
+    protocol: 'v1',
+    runsDir: mkdtempSync(join(tmpdir(), 'rehearse-k8s-runs-')),
+    runId,
+    thresholds: [],
+    toolVersion: '0.0.0',
+    stop: new AbortController().signal,
+    abort: new AbortController().signal,
+    startDelayMs: 0,
+    heartbeatTimeoutMs: 30_000,
+  });
+}
+
+/** DELETE routes for the run's objects; returns what was deleted, in order. */
+function recordDeletes(ns: string, name: string): string[] {
+  const deleted: string[] = [];
+  for (const [kind, path] of [
+    ['Job', `/apis/batch/v1/namespaces/${ns}/jobs/${name}`],
+    ['ConfigMap', `/api/v1/namespaces/${ns}/configmaps/${name}`],
+    ['Secret', `/api/v1/namespaces/${ns}/secrets/${name}-token`],
+  ] as const) {
+    api.route('DELETE', path, (_req, res) => {
+      deleted.push(kind);
+      json(res, 200, { kind: 'Status', status: 'Success' });
+    });
+  }
+  return deleted;
+}
+
+const runningPod = (ns: string, name: string) => ({
+  metadata: { name, namespace: ns },
+  status: { phase: 'Running', containerStatuses: [{ name: 'worker', state: { running: {} } }] },
+});
+
+describe('K8sLauncher faults', () => {
+  it('a log stream cut mid-run is followed again from before its last line; lines seen twice count once', async () => {
+    const ns = 'cut1';
+    recordCreates(ns);
+    const deleted = recordDeletes(ns, 'rehearse-cut-1');
+    const pod = 'cut-pod-0';
+    api.route('GET', `/api/v1/namespaces/${ns}/pods`, (_req, res) =>
+      json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [runningPod(ns, pod)] }),
+    );
+    const lines = numbered([
+      { v: 1, shard: 0, type: 'hello', shards: 1, planned: 1, pid: 7, host: pod, startAt: 0, clock: 0 },
+      { v: 1, shard: 0, type: 'heartbeat', t: 1000, flushedUntil: 0 },
+      {
+        v: 1,
+        shard: 0,
+        type: 'user-end',
+        result: { id: 'u0000', outcome: 'completed', cellsRun: 1, kept: false },
+      },
+      { v: 1, shard: 0, type: 'done', status: 'completed', endedAt: 3000 },
+    ]).map(formatLine);
+    let follows = 0;
+    let terminated = false;
+    api.route('GET', `/api/v1/namespaces/${ns}/pods/${pod}/log`, (_req, res) => {
+      follows += 1;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      if (follows === 1) {
+        res.write(lines.slice(0, 2).join('')); // then the connection breaks (no end of the chunked body)
+        setTimeout(() => res.socket?.destroy(), 50);
+        return;
+      }
+      terminated = true;
+      res.end(lines.join('')); // from sinceTime: the first lines again, then the rest
+    });
+    api.route('GET', `/api/v1/namespaces/${ns}/pods/${pod}`, (_req, res) =>
+      json(res, 200, {
+        metadata: { name: pod, namespace: ns },
+        status: {
+          phase: terminated ? 'Succeeded' : 'Running',
+          containerStatuses: [
+            {
+              name: 'worker',
+              state: terminated ? { terminated: { exitCode: 0, reason: 'Completed' } } : { running: {} },
+            },
+          ],
+        },
+      }),
+    );
+    const res = await runOne(ns, 'cut-1');
+    const logs = api.requests.filter((r) => r.path === `/api/v1/namespaces/${ns}/pods/${pod}/log`);
+    expect(logs).toHaveLength(2);
+    expect(logs[0]?.query.sinceTime).toBeUndefined();
+    expect(logs[1]?.query.sinceTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(res.summary.workers?.[0]).toMatchObject({ state: 'done', status: 'completed', reported: 1 });
+    expect(res.summary.users.completed).toBe(1);
+    expect(res.summary.status).toBe('completed');
+    expect(deleted).toEqual(['Secret', 'Job', 'ConfigMap']);
+  }, 30_000);
+
+  it('a log stream that keeps breaking while the pod runs: the worker is lost and its pod deleted, coordinate() returns, objects deleted', async () => {
+    const ns = 'cut2';
+    recordCreates(ns);
+    const deleted = recordDeletes(ns, 'rehearse-cut-2');
+    const pod = 'cut-pod-1';
+    api.route('GET', `/api/v1/namespaces/${ns}/pods`, (_req, res) =>
+      json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [runningPod(ns, pod)] }),
+    );
+    const hello = formatLine(
+      numbered([
+        { v: 1, shard: 0, type: 'hello', shards: 1, planned: 1, pid: 7, host: pod, startAt: 0, clock: 0 },
+      ])[0] as WorkerLine,
+    );
+    api.route('GET', `/api/v1/namespaces/${ns}/pods/${pod}/log`, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write(hello);
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    api.route('GET', `/api/v1/namespaces/${ns}/pods/${pod}`, (_req, res) =>
+      json(res, 200, runningPod(ns, pod)),
+    );
+    const podDeletes: string[] = [];
+    api.route('DELETE', `/api/v1/namespaces/${ns}/pods/${pod}`, (req, res) => {
+      podDeletes.push(new URL(req.url ?? '', 'http://x').searchParams.get('gracePeriodSeconds') ?? '');
+      json(res, 200, {});
+    });
+    const res = await runOne(ns, 'cut-2');
+    expect(res.summary.workers?.[0]).toMatchObject({ state: 'lost', status: 'failed', reported: 0 });
+    expect(res.summary.workers?.[0]?.detail).toBe(
+      `its log ended 6 times while pod ${pod} still ran before it finished`,
+    );
+    expect(podDeletes).toEqual(['0']);
+    expect(deleted).toEqual(['Secret', 'Job', 'ConfigMap']);
+    expect(res.delivered).toBe(false);
+  }, 30_000);
+
+  it('a pod still Pending at the deadline is deleted by its labels and reported with its waiting reason', async () => {
+    const ns = 'pend';
+    recordCreates(ns);
+    const deleted = recordDeletes(ns, 'rehearse-pend-1');
+    api.route('GET', `/api/v1/namespaces/${ns}/pods`, (_req, res) =>
+      json(res, 200, {
+        kind: 'PodList',
+        apiVersion: 'v1',
+        metadata: {},
+        items: [
+          {
+            metadata: { name: 'pend-pod', namespace: ns },
+            status: {
+              phase: 'Pending',
+              containerStatuses: [
+                {
+                  name: 'worker',
+                  state: {
+                    waiting: {
+                      reason: 'ImagePullBackOff',
+                      message: 'Back-off pulling image "reg.example/rehearse:1"',
+                    },
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      }),
+    );
+    const collectionDeletes: string[] = [];
+    api.route('DELETE', `/api/v1/namespaces/${ns}/pods`, (req, res) => {
+      collectionDeletes.push(new URL(req.url ?? '', 'http://x').searchParams.get('labelSelector') ?? '');
+      json(res, 200, { kind: 'Status', status: 'Success' });
+    });
+    const res = await runOne(ns, 'pend-1', { podStartTimeoutMs: 200 });
+    expect(collectionDeletes).toEqual([
+      'job-name=rehearse-pend-1,batch.kubernetes.io/job-completion-index=0',
+    ]);
+    expect(res.summary.workers?.[0]?.detail).toBe(
+      'its pod never ran: Pending (ImagePullBackOff: Back-off pulling image "reg.example/rehearse:1") before it finished',
+    );
+    expect(res.delivered).toBe(false);
+    expect(deleted).toEqual(['Secret', 'Job', 'ConfigMap']);
+  }, 30_000);
+});
