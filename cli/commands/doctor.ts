@@ -3,14 +3,15 @@ import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
- * `rehearse provision doctor --kubeconfig <file> [--plan plan.yaml] [--binder-url <url>]
+ * `rehearse provision doctor [--kubeconfig <file>] [--plan plan.yaml] [--binder-url <url>]
  * [--context <name>] [--json]`: checks the cluster against the plan and BinderHub's /health
  * (provision/jetstream2/doctor.ts). One line per check on stdout (or JSON). Exit 0 when all pass,
  * 1 when a check fails, 3 when the API server or BinderHub is unreachable or refuses us, 2 for a
- * bad kubeconfig or plan file.
+ * bad kubeconfig or plan file. The kubeconfig defaults to the one `provision apply` writes
+ * (.rehearse/jetstream2/jetstream2.kubeconfig, with the default --out and no stateDir).
  */
 export interface DoctorFlags {
-  kubeconfig: string;
+  kubeconfig?: string;
   plan?: string;
   binderUrl?: string;
   context?: string;
@@ -18,10 +19,12 @@ export interface DoctorFlags {
 }
 
 export async function provisionDoctor(io: CliIO, flags: DoctorFlags): Promise<number> {
-  const [{ runDoctor }, { parsePlan }] = await Promise.all([
+  const [{ runDoctor }, { parsePlan }, { stateLocation }] = await Promise.all([
     import('../../provision/jetstream2/doctor.js'),
     import('../../analysis/plan-types.js'),
+    import('../../provision/jetstream2/state.js'),
   ]);
+  const kubeconfigPath = flags.kubeconfig ?? stateLocation('cdktf.out').kubeconfigPath;
   let plan: ReturnType<typeof parsePlan> | undefined;
   if (flags.plan !== undefined) {
     let text: string;
@@ -36,7 +39,7 @@ export async function provisionDoctor(io: CliIO, flags: DoctorFlags): Promise<nu
     plan = parsePlan(text, flags.plan);
   }
   const checks = await runDoctor({
-    kubeconfigPath: flags.kubeconfig,
+    kubeconfigPath,
     ...(flags.context === undefined ? {} : { context: flags.context }),
     ...(plan ? { plan } : {}),
     ...(flags.binderUrl === undefined ? {} : { binderUrl: flags.binderUrl }),

@@ -1,21 +1,28 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { StackName } from '../../provision/jetstream2/synth.js';
+import type { RunIO } from '../../provision/jetstream2/terraform.js';
 import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
  * `rehearse provision synth|diff|apply|destroy [--plan plan.yaml] [--config jetstream2.yaml]
- * [--out cdktf.out] [--yes]`: the Jetstream2 stacks (provision/jetstream2/). synth writes Terraform
- * JSON; diff/apply/destroy synthesize again, then drive terraform or tofu in each stack folder.
- * Exit 0, 2 for bad input (plan, config, guardrails, no terraform/tofu, no confirmation), 1 when
- * terraform fails.
+ * [--out cdktf.out] [--yes] [--allow-replace]`: the Jetstream2 stacks (provision/jetstream2/). synth
+ * writes Terraform JSON; diff/apply synthesize again, then drive terraform or tofu in each stack
+ * folder (provision/jetstream2/drive.ts); destroy reuses the stacks in --out when they are there.
+ * Exit 0, 2 for bad input (plan, config, guardrails, no terraform/tofu, no confirmation, a plan that
+ * would rebuild the cluster without --allow-replace), 1 when terraform fails or is interrupted.
  */
 export interface ProvisionFlags {
   plan?: string;
   config?: string;
   out?: string;
   yes?: boolean;
+  allowReplace?: boolean;
 }
+
+/** CliIO, plus what tests inject (signals, whether SIGINT comes from a terminal). */
+export type ProvisionIO = CliIO & Pick<RunIO, 'signals' | 'terminal'>;
 
 export const DEFAULT_PLAN = 'plan.yaml';
 export const DEFAULT_OUT = 'cdktf.out';
@@ -25,19 +32,19 @@ export async function provisionSynth(io: CliIO, flags: ProvisionFlags): Promise<
   return ExitCode.ok;
 }
 
-export async function provisionDiff(io: CliIO, flags: ProvisionFlags): Promise<number> {
+export async function provisionDiff(io: ProvisionIO, flags: ProvisionFlags): Promise<number> {
   return drive(io, 'diff', flags);
 }
 
-export async function provisionApply(io: CliIO, flags: ProvisionFlags): Promise<number> {
+export async function provisionApply(io: ProvisionIO, flags: ProvisionFlags): Promise<number> {
   return drive(io, 'apply', flags);
 }
 
-export async function provisionDestroy(io: CliIO, flags: ProvisionFlags): Promise<number> {
+export async function provisionDestroy(io: ProvisionIO, flags: ProvisionFlags): Promise<number> {
   return drive(io, 'destroy', flags);
 }
 
-async function synth(io: CliIO, flags: ProvisionFlags) {
+async function synth(io: CliIO, flags: ProvisionFlags, lenient = false) {
   const [{ parsePlan }, { loadJetstream2Config }, { synthesize }] = await Promise.all([
     import('../../analysis/plan-types.js'),
     import('../../provision/jetstream2/config.js'),
@@ -51,7 +58,7 @@ async function synth(io: CliIO, flags: ProvisionFlags) {
   }
   const plan = parsePlan(readFileSync(planFile, 'utf8'), planFile);
   const config = flags.config === undefined ? {} : loadJetstream2Config(flags.config);
-  const result = synthesize({ plan, config, outdir: flags.out ?? DEFAULT_OUT });
+  const result = synthesize({ plan, config, outdir: flags.out ?? DEFAULT_OUT, lenient });
   for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
   for (const [stack, dir] of Object.entries(result.stackDirs)) {
     const file = `${dir}/cdk.tf.json`;
@@ -61,6 +68,7 @@ async function synth(io: CliIO, flags: ProvisionFlags) {
       io.stdout.write(`  set before apply (TF_VAR_<name>): ${needed.join(', ')}\n`);
     }
   }
+  io.stdout.write(`state: ${relative(process.cwd(), result.stateDir) || result.stateDir} (mode 0700)\n`);
   return result;
 }
 
@@ -71,78 +79,86 @@ export function unsetVariables(json: { variable?: object }): string[] {
     .map(([k]) => k);
 }
 
+/**
+ * destroy must work whatever the plan, guardrails or chart schemas say now: the stacks already in
+ * --out as they are, else a synth that skips the checks, and placeholder values for variables that
+ * nothing sets.
+ */
+async function destroyStacks(io: CliIO, flags: ProvisionFlags) {
+  const { existingStacks, STACKS } = await import('../../provision/jetstream2/synth.js');
+  const { destroyPlaceholders } = await import('../../provision/jetstream2/drive.js');
+  const outdir = flags.out ?? DEFAULT_OUT;
+  const found = existingStacks(outdir);
+  if (found) io.stderr.write(`destroy: using the stacks already in ${outdir} (no synth)\n`);
+  const stacks = found ?? (await synth(io, flags, true));
+  const vars: Partial<Record<StackName, Record<string, string>>> = {};
+  for (const s of STACKS) {
+    vars[s] = destroyPlaceholders(
+      JSON.parse(readFileSync(join(stacks.stackDirs[s], 'cdk.tf.json'), 'utf8')),
+      io.env,
+    );
+  }
+  return { stacks, vars };
+}
+
 async function drive(
-  io: CliIO,
+  io: ProvisionIO,
   action: 'diff' | 'apply' | 'destroy',
   flags: ProvisionFlags,
 ): Promise<number> {
   const tf = await import('../../provision/jetstream2/terraform.js');
+  const driver = await import('../../provision/jetstream2/drive.js');
   // The binary first: without it nothing below can happen, and the hint says what to install.
   const bin = tf.requireTerraformBinary(io.env);
-  if (action !== 'diff' && !flags.yes) await confirm(io, action);
-  const result = await synth(io, flags);
-  io.stderr.write(`using ${bin.path}\n`);
-  const kubeconfig = result.kubeconfigPath;
-  const fetchKubeconfig = async (): Promise<boolean> => {
-    const dir = result.stackDirs.cluster;
-    await tf.runTerraform(bin, [`-chdir=${dir}`, 'init', '-input=false'], io);
-    try {
-      const text = await tf.runTerraform(bin, tf.kubeconfigOutputArgs(dir), io, true);
-      if (text.trim() === '') return false;
-      // 0600: it holds the cluster's admin client key.
-      writeFileSync(kubeconfig, text, { mode: 0o600 });
-      return true;
-    } catch {
-      // No cluster state yet (nothing applied): terraform has printed why on stderr.
-      return false;
-    }
-  };
-  for (const stack of tf.stackOrder(action)) {
-    if (
-      stack === 'binderhub' &&
-      action !== 'apply' &&
-      !existsSync(kubeconfig) &&
-      !(await fetchKubeconfig())
-    ) {
-      io.stderr.write(`binderhub: skipped — no cluster yet (no kubeconfig at ${kubeconfig})\n`);
-      continue;
-    }
-    io.stderr.write(`\n== ${stack}: ${action} ==\n`);
-    const vars: Record<string, string> = stack === 'binderhub' ? { kubeconfig_path: kubeconfig } : {};
-    for (const args of tf.terraformArgs(action, result.stackDirs[stack], vars)) {
-      await tf.runTerraform(bin, args, io);
-    }
-    if (stack === 'cluster' && action === 'apply' && !(await fetchKubeconfig())) {
-      throw new InputError('KUBECONFIG_MISSING', 'the cluster stack applied but has no kubeconfig output');
-    }
+  // No terminal and no --yes: refuse before doing anything rather than after a long plan.
+  if (action !== 'diff' && !flags.yes && !process.stdin.isTTY) throw noTerminal(action);
+  if (action === 'destroy' && !flags.yes) await ask(io, `provision destroy will ${DESTROY_WHAT}`);
+  const { stacks, vars } =
+    action === 'destroy' ? await destroyStacks(io, flags) : { stacks: await synth(io, flags), vars: {} };
+  // Only for stacks synthesized now: stacks reused from --out keep the state path they were written with.
+  if ('outdir' in stacks && typeof stacks.outdir === 'string') {
+    driver.assertNoStrayState(stacks.outdir, stacks.stateDir);
   }
-  if (action === 'destroy') rmSync(kubeconfig, { force: true });
+  io.stderr.write(`using ${bin.path}\n`);
+  await driver.drive({
+    action,
+    bin,
+    stacks,
+    io,
+    vars,
+    allowReplace: flags.allowReplace === true,
+    confirm: async (question) => {
+      if (!flags.yes) await ask(io, `provision apply: ${question}?`);
+    },
+  });
   return ExitCode.ok;
 }
 
-/** Ask on the terminal; refuse without one (CI must say --yes). */
-async function confirm(io: CliIO, action: 'apply' | 'destroy'): Promise<void> {
+const DESTROY_WHAT =
+  'delete the BinderHub release and the Magnum cluster on Jetstream2, with every user server on it';
+
+function noTerminal(action: 'apply' | 'destroy'): InputError {
   const what =
     action === 'apply'
       ? 'create or change the Magnum cluster and the BinderHub release on Jetstream2 (this spends SUs)'
-      : 'delete the BinderHub release and the Magnum cluster on Jetstream2, with every user server on it';
-  if (!process.stdin.isTTY) {
-    throw new InputError(
-      'CONFIRMATION_NEEDED',
-      `provision ${action} would ${what}; no terminal to confirm on`,
-      {
-        hint: 'pass --yes to confirm non-interactively',
-      },
-    );
-  }
+      : DESTROY_WHAT;
+  return new InputError(
+    'CONFIRMATION_NEEDED',
+    `provision ${action} would ${what}; no terminal to confirm on`,
+    {
+      hint: 'pass --yes to confirm non-interactively',
+    },
+  );
+}
+
+/** Ask on the terminal; anything but "yes" cancels (InputError NOT_CONFIRMED). */
+async function ask(io: CliIO, question: string): Promise<void> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: io.stderr });
   try {
-    const answer = await rl.question(`provision ${action} will ${what}. Type "yes" to go on: `);
+    const answer = await rl.question(`${question} Type "yes" to go on: `);
     if (answer.trim() !== 'yes') {
-      throw new InputError('NOT_CONFIRMED', `provision ${action} cancelled`, {
-        hint: 'answer "yes", or pass --yes',
-      });
+      throw new InputError('NOT_CONFIRMED', 'provision cancelled', { hint: 'answer "yes", or pass --yes' });
     }
   } finally {
     rl.close();

@@ -20,6 +20,13 @@ import { OpenstackProvider } from './openstack/provider.js';
  */
 export const CREATE_TIMEOUT_MIN = 240;
 
+/**
+ * Both stacks' `terraform.required_version`, the version docs/jetstream2.md asks for. An older binary
+ * stops at `init` with a clear message instead of failing somewhere in a plan; OpenTofu checks the
+ * constraint against its own version (1.8 and later pass).
+ */
+export const REQUIRED_TERRAFORM = '>= 1.8';
+
 /** Labels Magnum's CAPI driver honours (magnum_capi_helm conf.py); values must be strings. */
 export function clusterLabels(
   plan: NodeGroupPlan,
@@ -52,6 +59,7 @@ export class ClusterStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id);
     const { plan, config } = props;
+    this.addOverride('terraform.required_version', REQUIRED_TERRAFORM);
     new LocalBackend(this, { path: `${props.stateDir}/terraform.${id}.tfstate` });
     new OpenstackProvider(this, 'openstack', {
       ...(config.cloud ? { cloud: config.cloud } : {}),
@@ -94,6 +102,10 @@ export class ClusterStack extends TerraformStack {
         mergeLabels: true,
         timeouts: { create: `${CREATE_TIMEOUT_MIN}m` },
         ...(previous ? { dependsOn: [previous] } : {}),
+        // An autoscaled group's size belongs to the autoscaler (and to the pre-scale step): without
+        // this, any later apply would resize it back to the plan's creation size — mid-event, that
+        // drains nodes with users on them. min/max_node_count still follow the plan.
+        ...(g.minNodeCount !== g.maxNodeCount ? { lifecycle: { ignoreChanges: ['node_count'] } } : {}),
       });
       this.nodeGroups.push(ng);
       previous = ng;

@@ -2,15 +2,15 @@
  * The cdktf app: guardrails, then the `cluster` and `binderhub` stacks synthesized to
  * `<outdir>/stacks/<stack>/cdk.tf.json` (standard Terraform JSON, for `terraform` or `tofu`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App } from 'cdktf';
-import { parse } from 'yaml';
 import type { NodeGroupPlan } from '../../analysis/plan-types.js';
 import { BinderhubStack } from './binderhub-stack.js';
 import { ClusterStack } from './cluster-stack.js';
 import type { Jetstream2Config } from './config.js';
 import { assertGuardrails } from './guardrails.js';
+import { ensureStateDir, stateLocation } from './state.js';
 import type { Values } from './values.js';
 
 /** Apply order; destroy runs it backwards. */
@@ -22,17 +22,27 @@ export interface SynthOptions {
   config?: Jetstream2Config;
   /** cdktf output folder, e.g. cdktf.out. */
   outdir: string;
+  /**
+   * Skip the guardrails and the chart-schema check (destroy: what exists must go, whatever the plan
+   * or the charts say now).
+   */
+  lenient?: boolean;
 }
 
-export interface SynthResult {
-  outdir: string;
+export interface StackLocations {
   /** Working directory of each stack, where `terraform -chdir=` points. */
   stackDirs: Record<StackName, string>;
-  /** Local Terraform state and the handed-over kubeconfig live here. */
+  /** Local Terraform state and the handed-over kubeconfig live here (mode 0700). */
   stateDir: string;
   kubeconfigPath: string;
-  /** The BinderHub release's values as written (Terraform expressions such as `${var.hub_host}` kept). */
-  /** The BinderHub release's values as written (Terraform expressions such as `${var.hub_host}` kept). */
+}
+
+export interface SynthResult extends StackLocations {
+  outdir: string;
+  /**
+   * The BinderHub release's values as Helm receives them once Terraform has filled in its variables,
+   * with the Terraform expressions (`${var.hub_host}`) in their place.
+   */
   values: Values;
   warnings: string[];
 }
@@ -42,15 +52,11 @@ export function stackDir(outdir: string, stack: StackName): string {
   return join(resolve(outdir), 'stacks', stack);
 }
 
-/** State next to cdktf.out (so deleting cdktf.out never loses it), unless jetstream2.yaml says otherwise. */
-export function stateLocation(outdir: string, config: Jetstream2Config = {}) {
-  const stateDir = resolve(config.stateDir ?? dirname(resolve(outdir)));
-  return { stateDir, kubeconfigPath: join(stateDir, 'jetstream2.kubeconfig') };
-}
+export { ensureStateDir, stateLocation } from './state.js';
 
 export function synthesize(opts: SynthOptions): SynthResult {
   const config = opts.config ?? {};
-  const { warnings } = assertGuardrails(opts.plan, config);
+  const warnings = opts.lenient ? [] : assertGuardrails(opts.plan, config).warnings;
   if (opts.plan.dask.mode === 'gateway') {
     warnings.push(
       `dask: the plan sizes a dask-gateway group (${opts.plan.dask.group}); the binderhub stack does not ` +
@@ -62,23 +68,39 @@ export function synthesize(opts: SynthOptions): SynthResult {
   // skipValidation: false keeps cdktf's own checks (e.g. duplicate ids) on.
   const app = new App({ outdir, skipValidation: false });
   new ClusterStack(app, 'cluster', { plan: opts.plan, config, stateDir });
-  new BinderhubStack(app, 'binderhub', { plan: opts.plan, config, stateDir, kubeconfigPath });
-  app.synth();
-  const stackDirs = { cluster: stackDir(outdir, 'cluster'), binderhub: stackDir(outdir, 'binderhub') };
-  return {
-    outdir,
-    stackDirs,
+  const binderhub = new BinderhubStack(app, 'binderhub', {
+    plan: opts.plan,
+    config,
     stateDir,
     kubeconfigPath,
-    values: writtenValues(stackDirs.binderhub),
+    validate: !opts.lenient,
+  });
+  app.synth();
+  ensureStateDir(stateDir);
+  return {
+    outdir,
+    stackDirs: { cluster: stackDir(outdir, 'cluster'), binderhub: stackDir(outdir, 'binderhub') },
+    stateDir,
+    kubeconfigPath,
+    values: binderhub.values,
     warnings,
   };
 }
 
-/** The values YAML of the binderhub release, read back from cdk.tf.json (tokens resolved). */
-function writtenValues(dir: string): Values {
-  const json = JSON.parse(readFileSync(join(dir, 'cdk.tf.json'), 'utf8')) as {
-    resource: { helm_release: { binderhub: { values: string[] } } };
-  };
-  return parse(json.resource.helm_release.binderhub.values[0] ?? '{}') as Values;
+/**
+ * The stacks a previous synth left in `outdir`, with the state folder and kubeconfig path read from
+ * their JSON (the backend path, the kubeconfig_path default); undefined when either stack is missing.
+ */
+export function existingStacks(outdir: string): StackLocations | undefined {
+  const stackDirs = { cluster: stackDir(outdir, 'cluster'), binderhub: stackDir(outdir, 'binderhub') };
+  const files = STACKS.map((s) => join(stackDirs[s], 'cdk.tf.json'));
+  if (!files.every((f) => existsSync(f))) return undefined;
+  const [cluster, binderhub] = files.map((f) => JSON.parse(readFileSync(f, 'utf8'))) as [
+    { terraform?: { backend?: { local?: { path?: string } } } },
+    { variable?: { kubeconfig_path?: { default?: string } } },
+  ];
+  const statePath = cluster.terraform?.backend?.local?.path;
+  const kubeconfigPath = binderhub.variable?.kubeconfig_path?.default;
+  if (!statePath || !kubeconfigPath) return undefined;
+  return { stackDirs, stateDir: dirname(statePath), kubeconfigPath };
 }

@@ -1,13 +1,14 @@
 /**
  * BinderHub chart values from a NodeGroupPlan (pure; the binderhub stack releases them). Strings may
- * carry Terraform expressions such as `${var.binder_host}` for what jetstream2.yaml did not give:
- * Terraform interpolates them inside the values YAML at plan time.
+ * carry Terraform expressions such as `${var.binder_host}` for what jetstream2.yaml did not give;
+ * `splitValues` separates those parts so the stack can hand them to Terraform's `yamlencode`, which
+ * quotes every string: a host or user named `no`, `*` or `&x` stays a string.
  *
  * Placement: Jetstream2's nodes carry only the driver's `capi.stackhpc.com/node-group=<group>` label
  * (node-group labels and roles are not propagated, capacity.md §1.6), so every pod is placed by that
  * label and z2jh's node-purpose affinity is switched off (`matchNodePurpose: ignore`), as 2i2c does
  * for Pythia (§3.1): hub, proxy, user-scheduler and binder on `core`; user servers, placeholders,
- * builds and the hook image puller on the user group.
+ * builds (the dind daemonset and the image cleaner) on the user group.
  */
 import type { NodeGroupPlan } from '../../analysis/plan-types.js';
 
@@ -23,10 +24,19 @@ export interface BinderhubValuesInput {
   /** BinderHub RateLimiter.limit (launches per client IP per hour); 0 turns it off for rehearsals. */
   rateLimit: number;
   cull: { timeoutSec: number; everySec: number };
+  /**
+   * userPlaceholder.replicas: a Terraform variable (0 between events), never the plan's event-size
+   * number — placeholders at that size would keep the nodes they fill on, all year. A number, or
+   * the variable's expression as a string.
+   */
+  placeholderReplicas: number | string;
 }
 
 /** Chart values are JSON-like data. */
 export type Values = { [key: string]: unknown };
+
+/** Inside the cluster, BinderHub reaches JupyterHub through z2jh's proxy-public service. */
+export const HUB_URL_LOCAL = 'http://proxy-public/';
 
 export function binderhubValues(input: BinderhubValuesInput): Values {
   const { plan } = input;
@@ -58,6 +68,13 @@ export function binderhubValues(input: BinderhubValuesInput): Values {
         use_registry: true,
         image_prefix: input.registry.imagePrefix,
         hub_url: `https://${input.hubHost}`,
+        // The chart's deployment uses `hub_url_local | default hub_url`: without it BinderHub talks
+        // to the hub through the public ingress (DNS, TLS and the load balancer on every launch).
+        hub_url_local: HUB_URL_LOCAL,
+        // The dind daemonset and the image cleaner are placed by this selector (chart
+        // templates/container-builder/daemonset.yaml, image-cleaner.yaml), the build pods by
+        // KubernetesBuildExecutor.node_selector: both on the user group, where the builds run.
+        build_node_selector: user,
       },
       // BinderHub's default is 10 launches per client IP per hour: a rehearsal from one machine
       // would be refused after 10 attendees (protocols.md). Restore it after the rehearsal.
@@ -82,14 +99,15 @@ export function binderhubValues(input: BinderhubValuesInput): Values {
         podPriority: { enabled: true, userPlaceholderPriority: placeholders.priority },
         userPlaceholder: {
           enabled: true,
-          replicas: placeholders.replicas,
+          replicas: input.placeholderReplicas,
           ...(samePlaceholder ? {} : { resources: { requests: placeholders.requests } }),
         },
         userScheduler: { nodeSelector: core },
         corePods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
         userPods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
       },
-      prePuller: { hook: { nodeSelector: user } },
+      // No prePuller settings: the BinderHub chart turns z2jh's hook and continuous pullers off
+      // (every repository has its own image), so a prePuller.hook.nodeSelector would do nothing.
       cull: { enabled: true, timeout: input.cull.timeoutSec, every: input.cull.everySec },
       ingress: ingress(input.hubHost, input.tls.hubSecret),
     },
@@ -100,4 +118,49 @@ export function binderhubValues(input: BinderhubValuesInput): Values {
 export function coreSelector(plan: NodeGroupPlan): Record<string, string> {
   const core = plan.groups.find((g) => g.role === 'core');
   return { 'capi.stackhpc.com/node-group': core?.name ?? 'core' };
+}
+
+/**
+ * Split values into `fixed` (plain data) and `templated` (every leaf for which `isExpression` holds,
+ * with the maps above it). A list that holds an expression anywhere goes to `templated` whole: Helm
+ * merges maps key by key but replaces lists. Deep-merging the two gives the values back.
+ */
+export function splitValues(
+  values: Values,
+  isExpression: (leaf: unknown) => boolean,
+): { fixed: Values; templated: Values } {
+  const fixed: Values = {};
+  const templated: Values = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (isPlainObject(value)) {
+      const inner = splitValues(value, isExpression);
+      if (Object.keys(inner.fixed).length > 0) fixed[key] = inner.fixed;
+      if (Object.keys(inner.templated).length > 0) templated[key] = inner.templated;
+    } else if (holdsExpression(value, isExpression)) {
+      templated[key] = value;
+    } else {
+      fixed[key] = value;
+    }
+  }
+  return { fixed, templated };
+}
+
+/** `b` merged into `a`, maps key by key and everything else replaced, as Helm merges values files. */
+export function mergeValues(a: Values, b: Values): Values {
+  const out: Values = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const prev = out[key];
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeValues(prev, value) : value;
+  }
+  return out;
+}
+
+function holdsExpression(value: unknown, isExpression: (leaf: unknown) => boolean): boolean {
+  if (Array.isArray(value)) return value.some((v) => holdsExpression(v, isExpression));
+  if (isPlainObject(value)) return Object.values(value).some((v) => holdsExpression(v, isExpression));
+  return isExpression(value);
+}
+
+function isPlainObject(value: unknown): value is Values {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

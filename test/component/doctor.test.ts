@@ -4,7 +4,7 @@
  * /health, both on 127.0.0.1 port 0. The plan is the Pythia fixture (default-worker 1..1, core
  * 1..1, user-m3-large 1..11).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { provisionDoctor } from '../../cli/commands/doctor.js';
 import type { CliIO } from '../../cli/main.js';
+import { runDoctor } from '../../provision/jetstream2/doctor.js';
 import { InputError } from '../../scenarios/errors.js';
 import { type FakeKubeApi, type KubeObj, startFakeKubeApi } from '../helpers/fake-kube-api.js';
 import { node } from '../helpers/kube-fixtures.js';
@@ -156,4 +157,49 @@ describe('provision doctor (fake Kubernetes API server, fake BinderHub)', () => 
     writeFileSync(bad, 'version: 1\ngroups: []\n');
     await expect(doctor({ plan: bad })).rejects.toBeInstanceOf(InputError);
   });
+
+  it('reports an API server or BinderHub that never answers as unreachable once the timeout passes', async () => {
+    // Both accept the connection and never answer.
+    const never = () => {
+      // no response: the request stays open until the client gives up
+    };
+    api.route('GET', NODES, never);
+    binder = createServer(never);
+    await new Promise<void>((r) => binder?.listen(0, '127.0.0.1', r));
+    const binderUrl = `http://127.0.0.1:${(binder.address() as AddressInfo).port}/`;
+    const checks = await runDoctor({
+      kubeconfigPath: api.writeKubeconfig(join(dir, 'kc')),
+      binderUrl,
+      timeoutMs: 200,
+    });
+    expect(checks.map((c) => [c.name, c.ok, c.unreachable])).toEqual([
+      ['api', false, true],
+      ['binder', false, true],
+    ]);
+    expect(checks[0]?.detail).toMatch(/unreachable/);
+  });
+
+  it('reads the kubeconfig provision apply writes when --kubeconfig is not given', async () => {
+    api.set(NODES, healthy());
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      api.writeKubeconfig(join(mkdirp(join(dir, '.rehearse', 'jetstream2')), 'jetstream2.kubeconfig'));
+      const stdout = new PassThrough();
+      let out = '';
+      stdout.on('data', (d) => {
+        out += String(d);
+      });
+      const code = await provisionDoctor({ stdout, stderr: new PassThrough(), env: {} }, {});
+      expect(out).toMatch(/^ok {3}api/m);
+      expect(code).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
 });
+
+function mkdirp(d: string): string {
+  mkdirSync(d, { recursive: true });
+  return d;
+}

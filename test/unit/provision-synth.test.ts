@@ -1,12 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected strings are Terraform expressions
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { provisionSynth } from '../../cli/commands/provision.js';
 import { chartSchemaDir, chartSchemaIssues } from '../../provision/jetstream2/chart-schema.js';
 import type { Jetstream2Config } from '../../provision/jetstream2/config.js';
 import { synthesize } from '../../provision/jetstream2/synth.js';
-import { fixturePlan, readStack, SHARED_SCHEMAS, tmp } from '../fixtures/provision/helpers.js';
+import { mergeValues, splitValues } from '../../provision/jetstream2/values.js';
+import { FIXTURE_PLAN, fixturePlan, readStack, SHARED_SCHEMAS, tmp } from '../fixtures/provision/helpers.js';
 
 const UUID = '3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 const IMAGE = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -126,19 +129,30 @@ describe('cluster stack', () => {
         prev ? [`openstack_containerinfra_nodegroup_v1.nodegroup-${prev.name}`] : undefined,
       );
     });
+    // The autoscaler owns an autoscaled group's size: a later apply must not resize it back.
+    expect(groups['nodegroup-user-m3-large']?.lifecycle).toEqual({ ignore_changes: ['node_count'] });
+    expect(groups['nodegroup-core']?.lifecycle).toBeUndefined();
     // The fixture's numbers, so a plan read wrongly cannot pass by symmetry.
     expect(groups['nodegroup-user-m3-large']).toMatchObject({ flavor_id: 'm3.large', max_node_count: 11 });
     expect(groups['nodegroup-core']).toMatchObject({ flavor_id: 'm3.quad', max_node_count: 1 });
   });
 
-  it('outputs the kubeconfig as sensitive and keeps state next to cdktf.out', () => {
+  it('outputs the kubeconfig as sensitive and keeps state in .rehearse/jetstream2 (0700) next to cdktf.out', () => {
     const { cluster, dir } = synth();
     expect(cluster.output?.kubeconfig).toEqual({
       value: '${openstack_containerinfra_cluster_v1.cluster.kubeconfig.raw_config}',
       sensitive: true,
       description: 'admin kubeconfig of the cluster (terraform output -raw kubeconfig)',
     });
-    expect(cluster.terraform?.backend?.local?.path).toBe(join(dir, 'terraform.cluster.tfstate'));
+    const state = join(dir, '.rehearse', 'jetstream2');
+    expect(cluster.terraform?.backend?.local?.path).toBe(join(state, 'terraform.cluster.tfstate'));
+    expect(statSync(state).mode & 0o777).toBe(0o700);
+  });
+
+  it('requires Terraform >= 1.8 in both stacks', () => {
+    const { cluster, binderhub } = synth();
+    expect(cluster.terraform?.required_version).toBe('>= 1.8');
+    expect(binderhub.terraform?.required_version).toBe('>= 1.8');
   });
 
   it('adds a dask node group when the plan has a dask-gateway pool, with a warning', () => {
@@ -169,7 +183,7 @@ describe('binderhub stack', () => {
   });
 
   it('releases BinderHub with the plan in its values', () => {
-    const { binderhub } = synth();
+    const { binderhub, result } = synth();
     const release = binderhub.resource?.helm_release?.binderhub;
     expect(release).toMatchObject({
       name: 'binderhub',
@@ -179,7 +193,8 @@ describe('binderhub stack', () => {
       namespace: 'binderhub',
       depends_on: ['helm_release.ingress-nginx'],
     });
-    const values = parse((release?.values as string[] | undefined)?.[0] ?? '{}');
+    // A deep copy, untyped as the YAML Helm reads.
+    const values = JSON.parse(JSON.stringify(result.values));
     const hub = values.jupyterhub;
     expect(hub.singleuser).toEqual({
       nodeSelector: { 'capi.stackhpc.com/node-group': 'user-m3-large' },
@@ -191,22 +206,68 @@ describe('binderhub stack', () => {
       concurrentSpawnLimit: 100,
       nodeSelector: { 'capi.stackhpc.com/node-group': 'core' },
     });
-    expect(hub.scheduling.userPlaceholder).toEqual({ enabled: true, replicas: 10 });
+    // Placeholders from a variable that is 0 unless raised for an event, not the plan's 10.
+    expect(hub.scheduling.userPlaceholder).toEqual({
+      enabled: true,
+      replicas: '${var.placeholder_replicas}',
+    });
+    expect(binderhub.variable?.placeholder_replicas).toMatchObject({ type: 'number', default: 0 });
     expect(hub.scheduling.podPriority).toEqual({ enabled: true, userPlaceholderPriority: -10 });
+    expect(hub).not.toHaveProperty('prePuller');
     expect(hub.cull).toEqual({ enabled: true, timeout: 3600, every: 300 });
     expect(values.config.RateLimiter).toEqual({ limit: 0 });
     expect(values.config.BinderHub).toEqual({
       use_registry: true,
       image_prefix: '${var.image_prefix}',
       hub_url: 'https://${var.hub_host}',
+      hub_url_local: 'http://proxy-public/',
+      build_node_selector: { 'capi.stackhpc.com/node-group': 'user-m3-large' },
     });
     expect(values.ingress.hosts).toEqual(['${var.binder_host}']);
     expect(values.ingress.tls).toEqual([{ hosts: ['${var.binder_host}'], secretName: 'binder-tls' }]);
-    expect(values.registry).not.toHaveProperty('password');
+    expect(values.registry).toEqual({ url: '${var.registry_url}', username: '${var.registry_username}' });
     expect(release?.set_sensitive).toEqual([
-      { name: 'registry.password', value: '${var.registry_password}' },
+      {
+        name: 'registry.password',
+        type: 'string',
+        // Helm's strvals: `\`, `,` and a leading `{` escaped, so any password passes through literally.
+        value:
+          '${replace(replace(replace(var.registry_password, "\\\\", "\\\\\\\\"), ",", "\\\\,"), "{", "\\\\{")}',
+      },
     ]);
     expect(binderhub.variable?.registry_password?.sensitive).toBe(true);
+  });
+
+  it('hands every value that holds a variable to yamlencode, so `no` or `*` stays a string', () => {
+    const { binderhub } = synth();
+    const [fixed, templated] = (binderhub.resource?.helm_release?.binderhub?.values ?? []) as string[];
+    // The plain YAML has no Terraform expression left for Terraform to splice in unquoted.
+    expect(fixed).not.toContain('${');
+    expect(parse(fixed ?? '').jupyterhub.scheduling.userPlaceholder).toEqual({ enabled: true });
+    expect(templated).toBe(
+      '${yamlencode({"registry" = {"url" = var.registry_url, "username" = var.registry_username}, ' +
+        '"config" = {"BinderHub" = {"image_prefix" = var.image_prefix, "hub_url" = "https://${var.hub_host}"}}, ' +
+        '"ingress" = {"hosts" = [var.binder_host], "tls" = [{"hosts" = [var.binder_host], "secretName" = "binder-tls"}]}, ' +
+        '"jupyterhub" = {"scheduling" = {"userPlaceholder" = {"replicas" = var.placeholder_replicas}}, ' +
+        '"ingress" = {"hosts" = [var.hub_host], "tls" = [{"hosts" = [var.hub_host], "secretName" = "hub-tls"}]}}})}',
+    );
+  });
+
+  it('quotes config strings that YAML 1.1 (Helm) would read as booleans', () => {
+    const { binderhub } = synth({
+      binderhub: { registry: { url: 'https://quay.io', username: 'no', imagePrefix: 'quay.io/on/' } },
+    });
+    const [fixed] = (binderhub.resource?.helm_release?.binderhub?.values ?? []) as string[];
+    expect(fixed).toContain('username: "no"');
+    expect(parse(fixed ?? '', { version: '1.1' }).registry.username).toBe('no');
+  });
+
+  it('pins the ingress-nginx chart through a variable with a default', () => {
+    const { binderhub } = synth();
+    expect(binderhub.resource?.helm_release?.['ingress-nginx']?.version).toBe(
+      '${var.ingress_nginx_chart_version}',
+    );
+    expect(binderhub.variable?.ingress_nginx_chart_version?.default).toBe('4.14.3');
   });
 
   it('takes hosts, TLS issuer, registry and chart version from the config instead of variables', () => {
@@ -220,7 +281,12 @@ describe('binderhub stack', () => {
         rateLimit: 10,
       },
     });
-    expect(Object.keys(binderhub.variable ?? {}).sort()).toEqual(['kubeconfig_path', 'registry_password']);
+    expect(Object.keys(binderhub.variable ?? {}).sort()).toEqual([
+      'ingress_nginx_chart_version',
+      'kubeconfig_path',
+      'placeholder_replicas',
+      'registry_password',
+    ]);
     expect(binderhub.resource?.helm_release?.binderhub?.version).toBe('1.0.0-0.dev.git.3600.habcdef0');
     const v = result.values as { ingress: object; config: { RateLimiter: object }; registry: object };
     expect(v.ingress).toEqual({
@@ -238,7 +304,11 @@ describe('binderhub stack', () => {
     // The copies shipped in provision/jetstream2/chart-schemas/ (kept identical to the team's
     // upstream copies by the next test, where those are present).
     const { result } = synth({ binderhub: { host: 'binder.example.org', tls: { clusterIssuer: 'le' } } });
-    expect(chartSchemaIssues(result.values, chartSchemaDir())).toEqual([]);
+    // Terraform fills in an integer where ${var.placeholder_replicas} stands (as synth checks it).
+    const values = JSON.parse(JSON.stringify(result.values));
+    expect(values.jupyterhub.scheduling.userPlaceholder.replicas).toBe('${var.placeholder_replicas}');
+    values.jupyterhub.scheduling.userPlaceholder.replicas = 10;
+    expect(chartSchemaIssues(values, chartSchemaDir())).toEqual([]);
     // …and the same check does catch a misplaced key (so the line above can fail).
     const bad = { ...result.values, jupyterhub: { singleuser: { cpus: 1 } } };
     expect(chartSchemaIssues(bad, chartSchemaDir())).toEqual([
@@ -263,13 +333,23 @@ describe('binderhub stack', () => {
 describe('secrets', () => {
   afterEach(() => vi.unstubAllEnvs());
 
-  it('never writes the application credential or registry password into cdktf.out', () => {
-    const secrets = ['ac-id-5f0d6c1e9b', 'ac-secret-Zq81xkP0', 'registry-pw-77aa'];
-    vi.stubEnv('OS_APPLICATION_CREDENTIAL_ID', secrets[0]!);
-    vi.stubEnv('OS_APPLICATION_CREDENTIAL_SECRET', secrets[1]!);
-    vi.stubEnv('TF_VAR_registry_password', secrets[2]!);
-    vi.stubEnv('OS_CLOUD', 'js2-cloud-name');
-    const { result } = synth();
+  it('provision synth never writes the application credential or registry password anywhere', async () => {
+    const secrets = {
+      OS_APPLICATION_CREDENTIAL_ID: 'ac-id-5f0d6c1e9b',
+      OS_APPLICATION_CREDENTIAL_SECRET: 'ac-secret-Zq81xkP0',
+      TF_VAR_registry_password: 'registry-pw-77aa',
+    };
+    // In the CLI's environment and in the process's (which cdktf could read).
+    for (const [k, v] of Object.entries(secrets)) vi.stubEnv(k, v);
+    const dir = tmp('secrets');
+    const out = sinkText();
+    const err = sinkText();
+    const code = await provisionSynth(
+      { stdout: out.stream, stderr: err.stream, env: { ...secrets, OS_CLOUD: 'js2-cloud-name' } },
+      { plan: FIXTURE_PLAN, out: join(dir, 'cdktf.out') },
+    );
+    expect(code).toBe(0);
+    expect(out.text()).toContain('set before apply (TF_VAR_<name>):');
     const files: string[] = [];
     const walk = (d: string) => {
       for (const n of readdirSync(d)) {
@@ -278,11 +358,51 @@ describe('secrets', () => {
         else files.push(p);
       }
     };
-    walk(result.outdir);
-    expect(files.some((f) => f.endsWith('cdk.tf.json'))).toBe(true);
-    for (const f of files) {
-      const text = readFileSync(f, 'utf8');
-      for (const s of secrets) expect(text.includes(s), `${s} in ${f}`).toBe(false);
+    walk(dir);
+    expect(files.filter((f) => f.endsWith('cdk.tf.json'))).toHaveLength(2);
+    const texts = [out.text(), err.text(), ...files.map((f) => readFileSync(f, 'utf8'))];
+    for (const s of Object.values(secrets)) {
+      expect(
+        texts.some((t) => t.includes(s)),
+        s,
+      ).toBe(false);
     }
+  });
+});
+
+function sinkText() {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+describe('splitValues', () => {
+  const isExpr = (v: unknown) => typeof v === 'string' && v.includes('${');
+
+  it('moves variable leaves, and whole lists holding one, out of the plain values; merging restores them', () => {
+    const values = {
+      a: 1,
+      config: { BinderHub: { hub_url: 'https://${var.hub_host}', use_registry: true } },
+      ingress: { enabled: true, hosts: ['${var.binder_host}'], tls: [{ hosts: ['x'], secretName: 's' }] },
+      plain: ['a', 'b'],
+    };
+    const { fixed, templated } = splitValues(values, isExpr);
+    expect(fixed).toEqual({
+      a: 1,
+      config: { BinderHub: { use_registry: true } },
+      ingress: { enabled: true, tls: [{ hosts: ['x'], secretName: 's' }] },
+      plain: ['a', 'b'],
+    });
+    expect(templated).toEqual({
+      config: { BinderHub: { hub_url: 'https://${var.hub_host}' } },
+      ingress: { hosts: ['${var.binder_host}'] },
+    });
+    expect(mergeValues(fixed, templated)).toEqual(values);
+    expect(values.config.BinderHub.use_registry).toBe(true);
   });
 });

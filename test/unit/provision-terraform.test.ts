@@ -1,18 +1,31 @@
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { provisionApply, provisionDiff } from '../../cli/commands/provision.js';
 import { reportError } from '../../cli/main.js';
 import {
+  applyPlanArgs,
+  destroyArgs,
+  diffArgs,
   findTerraformBinary,
   INSTALL_HINT,
+  initArgs,
   kubeconfigOutputArgs,
+  planArgs,
+  showJsonArgs,
   stackOrder,
-  terraformArgs,
 } from '../../provision/jetstream2/terraform.js';
-import { RehearseError } from '../../scenarios/errors.js';
-import { FIXTURE_PLAN, tmp } from '../fixtures/provision/helpers.js';
+import { InputError, RehearseError } from '../../scenarios/errors.js';
+import { FIXTURE_PLAN, SHOW_REPLACE, standIn, tmp } from '../fixtures/provision/helpers.js';
 
 function sink() {
   let text = '';
@@ -67,36 +80,40 @@ describe('binary resolution', () => {
 
 describe('command lines', () => {
   it('init, then plan/apply/destroy with -parallelism=1 in the stack folder', () => {
-    expect(terraformArgs('diff', '/o/stacks/cluster')).toEqual([
-      ['-chdir=/o/stacks/cluster', 'init', '-input=false'],
-      ['-chdir=/o/stacks/cluster', 'plan', '-input=false', '-parallelism=1'],
+    const c = '-chdir=/o/stacks/cluster';
+    expect(initArgs('/o/stacks/cluster')).toEqual([c, 'init', '-input=false']);
+    expect(diffArgs('/o/stacks/cluster')).toEqual([c, 'plan', '-input=false', '-parallelism=1']);
+    expect(planArgs('/o/stacks/cluster', '/s/cluster.tfplan', { kubeconfig_path: '/s/k' })).toEqual([
+      c,
+      'plan',
+      '-input=false',
+      '-parallelism=1',
+      '-out=/s/cluster.tfplan',
+      '-var=kubeconfig_path=/s/k',
     ]);
-    expect(
-      terraformArgs('apply', '/o/stacks/binderhub', { kubeconfig_path: '/s/jetstream2.kubeconfig' }),
-    ).toEqual([
-      ['-chdir=/o/stacks/binderhub', 'init', '-input=false'],
-      [
-        '-chdir=/o/stacks/binderhub',
-        'apply',
-        '-auto-approve',
-        '-input=false',
-        '-parallelism=1',
-        '-var=kubeconfig_path=/s/jetstream2.kubeconfig',
-      ],
+    expect(showJsonArgs('/o/stacks/cluster', '/s/cluster.tfplan')).toEqual([
+      c,
+      'show',
+      '-json',
+      '/s/cluster.tfplan',
     ]);
-    expect(terraformArgs('destroy', '/o/stacks/cluster')[1]).toEqual([
-      '-chdir=/o/stacks/cluster',
+    // A saved plan: no -auto-approve, no -var.
+    expect(applyPlanArgs('/o/stacks/cluster', '/s/cluster.tfplan')).toEqual([
+      c,
+      'apply',
+      '-input=false',
+      '-parallelism=1',
+      '/s/cluster.tfplan',
+    ]);
+    expect(destroyArgs('/o/stacks/cluster', { registry_password: 'unused-by-destroy' })).toEqual([
+      c,
       'destroy',
       '-auto-approve',
       '-input=false',
       '-parallelism=1',
+      '-var=registry_password=unused-by-destroy',
     ]);
-    expect(kubeconfigOutputArgs('/o/stacks/cluster')).toEqual([
-      '-chdir=/o/stacks/cluster',
-      'output',
-      '-raw',
-      'kubeconfig',
-    ]);
+    expect(kubeconfigOutputArgs('/o/stacks/cluster')).toEqual([c, 'output', '-raw', 'kubeconfig']);
   });
 
   it('applies cluster then binderhub, destroys binderhub then cluster', () => {
@@ -136,41 +153,125 @@ describe('rehearse provision diff|apply', () => {
   });
 
   it('apply refuses without a terminal unless --yes, before running anything', async () => {
-    const dir = tmp('path');
-    const log = join(dir, 'calls.log');
-    writeFileSync(join(dir, 'terraform'), `#!/bin/sh\necho "$@" >> ${log}\n`, { mode: 0o755 });
+    const tf = standIn();
     Object.defineProperty(process.stdin, 'isTTY', { value: false, configurable: true });
-    const { io: cli } = io({ PATH: dir });
-    const e = await provisionApply(cli, { plan: FIXTURE_PLAN, out: join(dir, 'cdktf.out') }).catch((x) => x);
+    const { io: cli } = io({ PATH: tf.path });
+    const e = await provisionApply(cli, { plan: FIXTURE_PLAN, out: join(tf.dir, 'cdktf.out') }).catch(
+      (x) => x,
+    );
     expect(e.code).toBe('CONFIRMATION_NEEDED');
     expect(e.exitCode).toBe(2);
-    expect(existsSync(log)).toBe(false);
+    expect(tf.calls()).toEqual([]);
   });
 
-  it('apply --yes drives a stand-in binary: cluster, kubeconfig (0600), then binderhub', async () => {
-    const dir = tmp('drive');
-    const log = join(dir, 'calls.log');
-    // A stand-in for terraform that records its arguments and prints a kubeconfig for `output`.
-    writeFileSync(
-      join(dir, 'terraform'),
-      `#!/bin/sh\necho "$@" >> ${log}\ncase "$*" in *" output -raw kubeconfig") echo "apiVersion: v1";; esac\n`,
-      { mode: 0o755 },
-    );
-    const out = join(dir, 'cdktf.out');
-    const { io: cli } = io({ PATH: `${dir}:/usr/bin:/bin` });
+  it('apply --yes: plan saved, checked and applied per stack; kubeconfig 0600 over a 0644 one; state dir 0700', async () => {
+    const tf = standIn();
+    const out = join(tf.dir, 'cdktf.out');
+    const state = join(tf.dir, '.rehearse', 'jetstream2');
+    const kubeconfig = join(state, 'jetstream2.kubeconfig');
+    mkdirSync(state, { recursive: true, mode: 0o755 });
+    writeFileSync(kubeconfig, 'stale\n', { mode: 0o644 });
+    const { io: cli } = io({ PATH: tf.path });
     expect(await provisionApply(cli, { plan: FIXTURE_PLAN, out, yes: true })).toBe(0);
     const c = `-chdir=${out}/stacks/cluster`;
     const b = `-chdir=${out}/stacks/binderhub`;
-    const kubeconfig = join(dir, 'jetstream2.kubeconfig');
-    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+    const run = '-input=false -parallelism=1';
+    expect(tf.calls()).toEqual([
       `${c} init -input=false`,
-      `${c} apply -auto-approve -input=false -parallelism=1`,
-      `${c} init -input=false`,
+      `${c} plan ${run} -out=${state}/cluster.tfplan`,
+      `${c} show -json ${state}/cluster.tfplan`,
+      // SHOW_NOOP: nothing to apply in the cluster stack.
       `${c} output -raw kubeconfig`,
       `${b} init -input=false`,
-      `${b} apply -auto-approve -input=false -parallelism=1 -var=kubeconfig_path=${kubeconfig}`,
+      `${b} plan ${run} -out=${state}/binderhub.tfplan -var=kubeconfig_path=${kubeconfig}`,
+      `${b} show -json ${state}/binderhub.tfplan`,
     ]);
     expect(readFileSync(kubeconfig, 'utf8')).toBe('apiVersion: v1\n');
     expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
+    expect(statSync(state).mode & 0o777).toBe(0o700);
+    expect(readdirSync(state).sort()).toEqual(['jetstream2.kubeconfig']);
+  });
+
+  it('apply --yes applies the saved plan when it changes something, and deletes the plan file', async () => {
+    const changed = join(tmp('show'), 'show.json');
+    writeFileSync(
+      changed,
+      JSON.stringify({
+        resource_changes: [
+          {
+            address: 'openstack_containerinfra_nodegroup_v1.nodegroup-core',
+            type: 'openstack_containerinfra_nodegroup_v1',
+            change: { actions: ['update'] },
+          },
+        ],
+      }),
+    );
+    const tf = standIn({ show: changed });
+    const out = join(tf.dir, 'cdktf.out');
+    const state = join(tf.dir, '.rehearse', 'jetstream2');
+    expect(await provisionApply(io({ PATH: tf.path }).io, { plan: FIXTURE_PLAN, out, yes: true })).toBe(0);
+    const applies = tf.calls().filter((l) => l.includes(' apply '));
+    expect(applies).toEqual([
+      `-chdir=${out}/stacks/cluster apply -input=false -parallelism=1 ${state}/cluster.tfplan`,
+      `-chdir=${out}/stacks/binderhub apply -input=false -parallelism=1 ${state}/binderhub.tfplan`,
+    ]);
+    expect(existsSync(join(state, 'cluster.tfplan'))).toBe(false);
+  });
+
+  it('apply refuses a plan that replaces the cluster or a node group, naming them, unless --allow-replace', async () => {
+    const tf = standIn({ show: SHOW_REPLACE });
+    const out = join(tf.dir, 'cdktf.out');
+    const { io: cli, err } = io({ PATH: tf.path });
+    const e = await provisionApply(cli, { plan: FIXTURE_PLAN, out, yes: true }).catch((x) => x);
+    expect(e.code).toBe('REPLACE_REFUSED');
+    expect(reportError(e, cli, false)).toBe(2);
+    expect(err.text()).toContain(
+      'openstack_containerinfra_nodegroup_v1.nodegroup-user-m3-large: replace (flavor_id "m3.large" -> "m3.xl"',
+    );
+    expect(err.text()).toContain('every user server, the hub and its database go');
+    expect(err.text()).toContain('--allow-replace');
+    expect(tf.calls().some((l) => l.includes(' apply '))).toBe(false);
+    expect(existsSync(join(tf.dir, '.rehearse', 'jetstream2', 'cluster.tfplan'))).toBe(false);
+
+    const again = standIn({ show: SHOW_REPLACE });
+    const allowed = io({ PATH: again.path });
+    const code = await provisionApply(allowed.io, {
+      plan: FIXTURE_PLAN,
+      out: join(again.dir, 'cdktf.out'),
+      yes: true,
+      allowReplace: true,
+    });
+    expect(code).toBe(0);
+    expect(allowed.err.text()).toContain(
+      'warning: --allow-replace: the cluster stack will delete or replace',
+    );
+    expect(again.calls().filter((l) => l.includes(' apply '))).toHaveLength(2);
+  });
+
+  it('a failing terraform: exit 1, its message passed through, nothing after it', async () => {
+    const tf = standIn({
+      extra: `  *"stacks/cluster plan "*) echo 'Error: Invalid provider configuration' >&2; exit 1;;`,
+    });
+    const out = join(tf.dir, 'cdktf.out');
+    const { io: cli, err } = io({ PATH: tf.path });
+    const e = await provisionDiff(cli, { plan: FIXTURE_PLAN, out }).catch((x) => x);
+    expect(e.code).toBe('TERRAFORM_FAILED');
+    expect(reportError(e, cli, false)).toBe(1);
+    expect(err.text()).toContain('Error: Invalid provider configuration\n');
+    expect(err.text()).toContain(`error: terraform plan failed (exit 1) in ${out}/stacks/cluster\n`);
+    expect(tf.calls()).toHaveLength(2);
+  });
+
+  it('a cluster stack with no kubeconfig output after apply is a runtime error (exit 1)', async () => {
+    const tf = standIn({ kubeconfig: null });
+    const { io: cli } = io({ PATH: tf.path });
+    const e = await provisionApply(cli, {
+      plan: FIXTURE_PLAN,
+      out: join(tf.dir, 'cdktf.out'),
+      yes: true,
+    }).catch((x) => x);
+    expect(e.code).toBe('KUBECONFIG_MISSING');
+    expect(e).not.toBeInstanceOf(InputError);
+    expect(reportError(e, cli, false)).toBe(1);
   });
 });
