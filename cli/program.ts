@@ -169,6 +169,10 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
   );
   provisionFlags(provision.command('apply').description('create or update the cluster, then BinderHub'))
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .option(
+      '--allow-replace',
+      'apply a plan that deletes or replaces the cluster, a node group or the template (every user server on them is lost)',
+    )
     .action(run(async () => (await import('./commands/provision.js')).provisionApply));
   provisionFlags(provision.command('destroy').description('delete BinderHub, then the cluster'))
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
@@ -178,7 +182,10 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .description(
       'check the cluster against a NodeGroupPlan (nodes Ready, node-group labels) and BinderHub /health',
     )
-    .requiredOption('--kubeconfig <file>', 'kubeconfig of the Magnum cluster')
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig of the Magnum cluster (default: .rehearse/jetstream2/jetstream2.kubeconfig, written by provision apply)',
+    )
     .option('--plan <file>', 'NodeGroupPlan YAML (rehearse plan --out)')
     .option('--binder-url <url>', 'BinderHub URL; checks <url>/health')
     .option('--context <name>', 'kubeconfig context (default: its current one)')
