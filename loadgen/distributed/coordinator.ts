@@ -125,6 +125,7 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
   const stopAll = (reason: string) => {
     if (stopping) return;
     stopping = true;
+    tracker.stopped = true;
     stopReasons.push(reason);
     recorder.event({ type: 'stop', t: Math.max(0, now() - startAt), reason });
     say(`stopping every worker: ${reason}`);

@@ -78,6 +78,8 @@ export class ShardTracker {
   /** The workers' own stop reasons (from `done`). */
   readonly stopReasons: string[] = [];
   rateLimited = false;
+  /** The run was stopped (Ctrl-C, abortOnFail, rate limit): set by the coordinator. */
+  stopped = false;
   private aborting = false;
 
   constructor(private readonly d: TrackerDeps) {
@@ -205,7 +207,10 @@ export class ShardTracker {
     const s = this.shard(index);
     s.exited = true;
     const how = describeExit(exit);
-    if (!s.done) {
+    if (!s.done && !s.aborted && this.stopped && s.lastSeq < 0) {
+      s.aborted = true; // stopped before it said anything (a pod still Pending): not a failure
+      this.lose(s, `stopped before it started (${how})`);
+    } else if (!s.done) {
       this.lose(s, s.aborted ? 'killed by the coordinator on abort' : `${how} before it finished`);
     } else if (exit.code !== 0 && !s.killedAfterDone) {
       this.d.say(`worker ${index} ${how} after it finished`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,27 @@ function rehearse(args: string[]) {
     }),
   );
   return { code, stdout: () => out, stderr: () => err, kill: (s: NodeJS.Signals) => child.kill(s) };
+}
+
+/** Poll `cond` every 200 ms until it holds, at most `ms`; false if it never did. */
+async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await cond()) return true;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  return cond();
+}
+
+/** Step events of the run being written under `runs` (events.jsonl is appended live). */
+function liveSteps(runs: string, step: string): number {
+  const [id] = existsSync(runs) ? readdirSync(runs) : [];
+  const file = id ? join(runs, id, 'events.jsonl') : '';
+  if (!file || !existsSync(file)) return 0;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"step"') && l.includes(`"step":"${step}"`) && l.includes('"ok":true'))
+    .length;
 }
 
 const hubUsers = () => new HubClient({ hubUrl: t.stack.state.hubUrl, token: t.hubToken }).listUsers();
@@ -137,10 +158,13 @@ describe('rehearse run --workers local:N', () => {
     }
     expect(ready, r.stderr()).toBe(3);
     const pid = Number(/\b1: pid (\d+)/.exec(r.stderr())?.[1]);
-    expect(pid).toBeGreaterThan(0);
-    await new Promise((res) => setTimeout(res, 2000)); // let the cells start
+    expect(pid, r.stderr()).toBeGreaterThan(0);
+    // Every user's kernel websocket is up: its (300 s) cell is being run.
+    expect(await waitFor(() => liveSteps(runs, 'ws.connect') === 3, 60_000), r.stderr()).toBe(true);
     process.kill(pid, 'SIGKILL');
-    await new Promise((res) => setTimeout(res, 2000));
+    expect(await waitFor(() => r.stderr().includes(`worker 1 (pid ${pid}) lost`), 60_000), r.stderr()).toBe(
+      true,
+    );
     r.kill('SIGINT'); // the other two: users leave
     expect(await r.code, r.stderr()).toBe(1);
     const summary = JSON.parse(r.stdout()) as RunSummary;
