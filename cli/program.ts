@@ -54,6 +54,10 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       '--namespace <ns>',
       "the hub's namespace: for --kubeconfig, and where --workers k8s:N runs (default: default)",
     )
+    .option(
+      '--worker-namespace <ns>',
+      'with --workers k8s:N: namespace of the worker Job, ConfigMap and Secret (default: --namespace, else "default")',
+    )
     .option('--dry-run', 'with --workers k8s:N: print the ConfigMap and Job as YAML, contact no cluster')
     .action(run(async () => (await import('./commands/run.js')).run));
   program
