@@ -323,25 +323,23 @@ const sloSchema = z
   .union([sloString, sloObject], { error: sloUnionMessage })
   .describe('a threshold, or {threshold, abortOnFail} to stop the run early once it fails');
 
+const memoryQuantity = () =>
+  parsedString(
+    QUANTITY_PATTERN,
+    'expected a memory quantity string like 8Gi, 512Mi, 8G or plain bytes',
+    tryParseQuantity,
+    'bytes',
+  );
+
 const capacitySchema = z
   .object({
     user: z
       .object({
-        memory: parsedString(
-          QUANTITY_PATTERN,
-          'expected a memory quantity string like 8Gi, 512Mi, 8G or plain bytes',
-          tryParseQuantity,
-          'bytes',
-        ).describe('memory guarantee of one user server (Kubernetes quantity)'),
+        memory: memoryQuantity().describe('memory guarantee of one user server (Kubernetes quantity)'),
         cpu: z.number().positive().describe('CPU guarantee of one user server, in cores'),
         limit: z
           .object({
-            memory: parsedString(
-              QUANTITY_PATTERN,
-              'expected a memory quantity string like 8Gi, 512Mi, 8G or plain bytes',
-              tryParseQuantity,
-              'bytes',
-            )
+            memory: memoryQuantity()
               .optional()
               .describe('memory limit of one user server (default: the guarantee)'),
             cpu: z
