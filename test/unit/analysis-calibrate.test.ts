@@ -107,6 +107,8 @@ describe('calibrate', () => {
     const cal = calibrate(defaultParams(localScenario), rec, 'local');
     expect(cal.localFit).toMatchObject({ spawn: 2000, concurrency: 2, warmup: 3000, hubWork: 500, users: 8 }); // host.cpus 2
     expect(cal.localFit?.rmsLogError).toBeCloseTo(0, 9);
+    // The median from the fit, the spread of single spawns from launch.start: 2000 · 4700 / 2500.
+    expect(cal.params.spawn.value).toEqual({ median: 2000, p95: 3760 });
     for (const key of [
       'spawn',
       'spawnConcurrency',
