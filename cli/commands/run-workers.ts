@@ -17,7 +17,8 @@ import { InputError } from '../../scenarios/errors.js';
 import { type LoadedScenario, parseScenario, scenarioHash } from '../../scenarios/load.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';
-import { LAUNCH_TIMEOUT_MS, type OpenTarget, type RunFlags, remoteTargetSpec } from './run.js';
+import type { RunFlags } from './run.js';
+import { LAUNCH_TIMEOUT_MS, type OpenTarget, remoteTargetSpec } from './run-target.js';
 
 /**
  * `rehearse run --workers local:N|k8s:N`: the coordinator side, wired (the library is
