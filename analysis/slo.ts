@@ -5,6 +5,7 @@
  * The expression grammar is the scenario schema's SLO_PATTERN (parsed again here: analysis/ may
  * not import loadgen/, whose threshold parser is the runtime one).
  */
+import { type CompareOp, holds } from '../scenarios/compare-op.js';
 import { type Scenario, SLO_PATTERN } from '../scenarios/schema.js';
 import type { Origin } from './model.js';
 
@@ -14,7 +15,7 @@ export interface Slo {
   /** 'p' with `percentile`, or avg | med | min | max | rate | count. */
   agg: string;
   percentile?: number;
-  op: '<' | '<=' | '>' | '>=' | '==' | '!=';
+  op: CompareOp;
   /** ms for latencies, a ratio 0..1 for rates, a number for count. */
   limit: number;
   origin: Origin;
@@ -109,23 +110,6 @@ function aggregate(slo: Slo, values: readonly number[]): number | null {
   }
 }
 
-function compare(actual: number, op: Slo['op'], limit: number): boolean {
-  switch (op) {
-    case '<':
-      return actual < limit;
-    case '<=':
-      return actual <= limit;
-    case '>':
-      return actual > limit;
-    case '>=':
-      return actual >= limit;
-    case '==':
-      return actual === limit;
-    case '!=':
-      return actual !== limit;
-  }
-}
-
 /** The SLO's value on a simulated event, or null when the simulator does not model it. */
 export function predictedValue(slo: Slo, p: Predicted): number | null {
   if (!slo.predicted) return null;
@@ -144,6 +128,6 @@ export function predictedValue(slo: Slo, p: Predicted): number | null {
 export function judge(slos: readonly Slo[], p: Predicted): SloVerdict[] {
   return slos.map((slo) => {
     const actual = predictedValue(slo, p);
-    return { slo, actual, pass: actual === null ? true : compare(actual, slo.op, slo.limit) };
+    return { slo, actual, pass: actual === null ? true : holds(actual, slo.op, slo.limit) };
   });
 }

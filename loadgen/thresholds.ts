@@ -7,12 +7,13 @@
  * loadgen/); metric names, aggregations per metric type and units are checked here, by the parser
  * in threshold-parser.ts (its grammar is written above parseOne).
  */
+import { type CompareOp, holds } from '../scenarios/compare-op.js';
 import { percentileKey } from './metrics/hdr.js';
 import type { RateMetric, TrendMetric } from './metrics/names.js';
 import type { RunSummary, ThresholdResult, TrendSummary } from './record/types.js';
 import { parseOne } from './threshold-parser.js';
 
-export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
+export type ThresholdOp = CompareOp;
 export type TrendAggregate = 'p' | 'avg' | 'min' | 'max' | 'med';
 export type RateAggregate = 'rate' | 'count';
 
@@ -107,23 +108,6 @@ function actualOf(t: Threshold, summary: Judged): number | null {
       return s.p50;
     case 'p':
       return percentileOf(s, t.key, t.percentile ?? 50);
-  }
-}
-
-function holds(actual: number, op: ThresholdOp, limit: number): boolean {
-  switch (op) {
-    case '<':
-      return actual < limit;
-    case '<=':
-      return actual <= limit;
-    case '>':
-      return actual > limit;
-    case '>=':
-      return actual >= limit;
-    case '==':
-      return actual === limit;
-    case '!=':
-      return actual !== limit;
   }
 }
 
