@@ -2,7 +2,14 @@
  * Run comparison: a candidate run against a baseline run, metric by metric (issue [reports] 3).
  * The rules and their maths are in compare-stats.ts; this module reads the records' histograms.
  */
-import { decode, type Histogram, merge, newHistogram } from '../loadgen/record/histograms.js';
+import {
+  decode,
+  type Histogram,
+  merge,
+  newHistogram,
+  TREND_METRICS,
+  type TrendMetric,
+} from '../loadgen/record/histograms.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import type { IntervalRecord } from '../loadgen/record/types.js';
 import {
@@ -21,20 +28,13 @@ import { safeUrl } from './run-page.js';
 
 export type { CompareSettings, Fired, PercentileComparison, SpreadBand } from './compare-stats.js';
 
-/** The trend metrics compared, in report order; `cell.exec{cell=N}` follow cell.exec. */
-export const COMPARED_TRENDS = [
-  'launch.ready',
-  'launch.build',
-  'launch.queue',
-  'launch.schedule',
-  'launch.scaleup',
-  'launch.pull',
-  'launch.start',
-  'kernel.start',
-  'ws.connect',
-  'cell.exec',
-  'leave',
-] as const;
+/**
+ * The trend metrics compared, in report order (the record's); `cell.exec{cell=N}` follow
+ * cell.exec. The generator's own health is not the hub's: not compared.
+ */
+export const COMPARED_TRENDS: readonly TrendMetric[] = TREND_METRICS.filter(
+  (m) => !m.startsWith('generator.'),
+);
 
 /** Outcome rates compared (1 = failed). */
 export const COMPARED_RATES = ['launch.failed', 'cell.failed', 'session.failed'] as const;
