@@ -1,17 +1,15 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient } from '../../loadgen/clients/hub.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import type { RunSummary } from '../../loadgen/record/types.js';
+import { rehearseChild } from '../helpers/cli-child.js';
 import { startTestStack, type TestStack, writeNotebook } from '../helpers/local-stack.js';
 
 // `rehearse run --workers local:N` end to end against the real local stack: N worker processes,
 // one coordinator, one merged record. Compared with a one-process run of the same plan.
-const BIN = fileURLToPath(new URL('../../bin/rehearse.js', import.meta.url));
 let t: TestStack;
 let dir: string;
 
@@ -36,26 +34,6 @@ function scenario(name: string, body: string[]): string {
   ];
   writeFileSync(file, [...lines, ...body, ''].join('\n'));
   return file;
-}
-
-function rehearse(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 200_000);
-  const code = new Promise<number | null>((resolve) =>
-    child.on('exit', (c) => {
-      clearTimeout(killer);
-      resolve(c);
-    }),
-  );
-  return { code, stdout: () => out, stderr: () => err, kill: (s: NodeJS.Signals) => child.kill(s) };
 }
 
 /** Poll `cond` every 200 ms until it holds, at most `ms`; false if it never did. */
@@ -90,9 +68,17 @@ describe('rehearse run --workers local:N', () => {
       'slo: ["session.failed count == 0", "launch.ready p(95) < 2m"]',
     ]);
     const common = ['--json', '--state-dir', t.stack.stateDir];
-    const one = rehearse(['run', file, '--out', join(dir, 'one'), ...common]);
+    const one = rehearseChild(['run', file, '--out', join(dir, 'one'), ...common]);
     expect(await one.code, one.stderr()).toBe(0);
-    const three = rehearse(['run', file, '--workers', 'local:3', '--out', join(dir, 'three'), ...common]);
+    const three = rehearseChild([
+      'run',
+      file,
+      '--workers',
+      'local:3',
+      '--out',
+      join(dir, 'three'),
+      ...common,
+    ]);
     expect(await three.code, three.stderr()).toBe(0);
     const a = JSON.parse(one.stdout()) as RunSummary;
     const b = JSON.parse(three.stdout()) as RunSummary;
@@ -139,7 +125,7 @@ describe('rehearse run --workers local:N', () => {
       `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 10m }`,
     ]);
     const runs = join(dir, 'killed');
-    const r = rehearse([
+    const r = rehearseChild([
       'run',
       file,
       '--workers',

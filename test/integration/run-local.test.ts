@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient } from '../../loadgen/clients/hub.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import type { RunSummary } from '../../loadgen/record/types.js';
+import { rehearseChild } from '../helpers/cli-child.js';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.js';
 import { NS, node } from '../helpers/kube-fixtures.js';
 import { startTestStack, type TestStack, writeNotebook } from '../helpers/local-stack.js';
@@ -14,7 +14,6 @@ import { startTestStack, type TestStack, writeNotebook } from '../helpers/local-
 // `rehearse run` end to end against the real local stack (JupyterHub, jupyter-server, ipykernel,
 // Dask): the CLI as a child process, a local target started by the test so that "the hub is
 // empty afterwards" means the run cleaned up, not that the stack went away.
-const BIN = fileURLToPath(new URL('../../bin/rehearse.js', import.meta.url));
 const NOTEBOOK = fileURLToPath(new URL('../../scenarios/notebooks/dask-xarray-intro.ipynb', import.meta.url));
 let t: TestStack;
 let dir: string;
@@ -46,36 +45,6 @@ function scenario(name: string, body: string[]): string {
   return file;
 }
 
-interface Child {
-  code: Promise<number | null>;
-  stdout: () => string;
-  stderr: () => string;
-  kill: (sig: NodeJS.Signals) => void;
-}
-
-function rehearse(args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-  const code = new Promise<number | null>((resolve) =>
-    child.on('exit', (c) => {
-      clearTimeout(killer);
-      resolve(c);
-    }),
-  );
-  return { code, stdout: () => out, stderr: () => err, kill: (s) => child.kill(s) };
-}
-
 const hubUsers = () => new HubClient({ hubUrl: t.stack.state.hubUrl, token: t.hubToken }).listUsers();
 
 describe('rehearse run on the local target', () => {
@@ -86,7 +55,7 @@ describe('rehearse run on the local target', () => {
       'slo: ["launch.failed rate < 1%", "cell.failed rate == 0", "session.failed count == 0"]',
     ]);
     const runs = join(dir, 'runs');
-    const r = rehearse(['run', file, '--json', '--out', runs, '--state-dir', t.stack.stateDir]);
+    const r = rehearseChild(['run', file, '--json', '--out', runs, '--state-dir', t.stack.stateDir]);
     const code = await r.code;
     expect(code, r.stderr()).toBe(0);
     const summary = JSON.parse(r.stdout()) as RunSummary;
@@ -123,13 +92,20 @@ describe('rehearse run on the local target', () => {
         `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 2s }`,
       ]);
       const kubeconfig = api.writeKubeconfig(join(dir, 'kubeconfig'));
-      const bad = rehearse(['run', file, '--out', join(dir, 'runs-obs-bad'), '--kubeconfig', kubeconfig]);
+      const bad = rehearseChild([
+        'run',
+        file,
+        '--out',
+        join(dir, 'runs-obs-bad'),
+        '--kubeconfig',
+        kubeconfig,
+      ]);
       expect(await bad.code).toBe(2);
       expect(bad.stderr()).toContain('--kubeconfig needs --namespace');
 
       const runs = join(dir, 'runs-obs');
       const args = ['--kubeconfig', kubeconfig, '--namespace', NS, '--state-dir', t.stack.stateDir];
-      const r = rehearse(['run', file, '--out', runs, ...args]);
+      const r = rehearseChild(['run', file, '--out', runs, ...args]);
       expect(await r.code, r.stderr()).toBe(0);
       const record = readRecord(join(runs, readdirSync(runs)[0] as string));
       expect(record.cluster?.namespace).toBe(NS);
@@ -139,7 +115,7 @@ describe('rehearse run on the local target', () => {
       expect(record.cluster?.summary.metrics).toBe('absent'); // the fake serves no metrics API
       expect(api.requests.some((q) => q.path === '/api/v1/nodes' && q.watch)).toBe(true);
 
-      const rep = rehearse(['report', record.dir]);
+      const rep = rehearseChild(['report', record.dir]);
       expect(await rep.code, rep.stderr()).toBe(0);
       const html = readFileSync(join(record.dir, 'report.html'), 'utf8');
       const cluster = html.slice(html.indexOf('id="cluster"'));
@@ -158,7 +134,7 @@ describe('rehearse run on the local target', () => {
       `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 1s }`,
       'slo: ["launch.ready p(95) < 1ms"]',
     ]);
-    const r = rehearse(['run', file, '--out', join(dir, 'runs99'), '--state-dir', t.stack.stateDir]);
+    const r = rehearseChild(['run', file, '--out', join(dir, 'runs99'), '--state-dir', t.stack.stateDir]);
     expect(await r.code, r.stderr()).toBe(99);
     expect(r.stdout()).toContain('FAIL');
     expect(await hubUsers()).toEqual([]);
@@ -172,7 +148,7 @@ describe('rehearse run on the local target', () => {
       `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 10m }`,
     ]);
     const runs = join(dir, 'runs-int');
-    const r = rehearse(['run', file, '--out', runs, '--state-dir', t.stack.stateDir]);
+    const r = rehearseChild(['run', file, '--out', runs, '--state-dir', t.stack.stateDir]);
     // Wait (bounded) until two users hold servers, then interrupt.
     const deadline = Date.now() + 90_000;
     let ready = 0;
@@ -209,8 +185,10 @@ describe('rehearse run on the local target', () => {
         '',
       ].join('\n'),
     );
-    const r = rehearse(['run', file, '--json', '--out', join(dir, 'runs-hub')], {
-      REHEARSE_TEST_HUB_TOKEN: t.hubToken,
+    const r = rehearseChild(['run', file, '--json', '--out', join(dir, 'runs-hub')], {
+      env: {
+        REHEARSE_TEST_HUB_TOKEN: t.hubToken,
+      },
     });
     expect(await r.code, r.stderr()).toBe(0);
     const summary = JSON.parse(r.stdout()) as RunSummary;
