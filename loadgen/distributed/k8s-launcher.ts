@@ -1,5 +1,3 @@
-import { createInterface } from 'node:readline';
-import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, KubeConfig, Log, type V1Pod } from '@kubernetes/client-node';
 import { RehearseError } from '../../scenarios/errors.js';
@@ -8,6 +6,7 @@ import type { CleanupLine } from '../runner/targets.js';
 import type { WorkerConfig } from './config.js';
 import { jobName, ownedBy, workerManifests } from './k8s-manifests.js';
 import type { Launcher, WorkerExit, WorkerHandle } from './launcher.js';
+import { PodFollower, type PodLogSource } from './pod-follower.js';
 
 /**
  * `--workers k8s:N`: creates the Indexed Job, then its ConfigMap and token Secret owned by the Job
@@ -17,23 +16,17 @@ import type { Launcher, WorkerExit, WorkerHandle } from './launcher.js';
  * propagationPolicy Background) at the end and on abort.
  *
  * Every API call is bounded (`apiTimeoutMs`, and the handle's or close()'s signal). A pod's log
- * stream that ends or breaks while the pod still runs (kubelet log rotation, an apiserver
- * restart) is followed again from a little before the last line (`sinceTime`); the coordinator
- * drops lines it has seen by their `seq`. A pod not running `podStartTimeoutMs` after the start
- * is deleted and reported with its waiting reason (ImagePullBackOff, …).
+ * stream that ends or breaks while the pod still runs is followed again (pod-follower.ts). A pod
+ * not running `podStartTimeoutMs` after the start is deleted and reported with its waiting reason
+ * (ImagePullBackOff, …).
  */
-
-const REFOLLOWS = 5;
-const REFOLLOW_OVERLAP_MS = 10_000;
 
 interface PodWatch {
   index: number;
   selector: string;
   ctl: AbortController;
   pod?: string;
-  /** The current log stream's PassThrough and request. */
-  out?: PassThrough;
-  request?: AbortController;
+  follower: PodFollower;
   /** Why no pod ran, or how the log ended while the pod ran. */
   detail?: string;
 }
@@ -41,7 +34,7 @@ interface PodWatch {
 export class K8sLauncher implements Launcher {
   private readonly core: CoreV1Api;
   private readonly batch: BatchV1Api;
-  private readonly logs: Log;
+  private readonly podLogs: PodLogSource;
   private job: { name: string; uid: string } | undefined;
   private created: { kind: 'ConfigMap' | 'Secret' | 'Job'; name: string }[] = [];
   private readonly watches: PodWatch[] = [];
@@ -70,7 +63,16 @@ export class K8sLauncher implements Launcher {
     const kc = o.kubeConfig ?? defaultKubeConfig(o.kubeconfigPath);
     this.core = kc.makeApiClient(CoreV1Api);
     this.batch = kc.makeApiClient(BatchV1Api);
-    this.logs = new Log(kc);
+    this.podLogs = {
+      namespace: o.namespace,
+      core: this.core,
+      logs: new Log(kc),
+      call: () => this.call(),
+      closing: this.closing.signal,
+      pollMs: o.pollMs,
+      apiTimeoutMs: o.apiTimeoutMs,
+      log: o.log,
+    };
   }
 
   /** Options for one API call: bounded by the timeout, close(), and `signal`. */
@@ -134,10 +136,12 @@ export class K8sLauncher implements Launcher {
   }
 
   private handle(job: string, index: number, deadline: number, startSignal: AbortSignal): WorkerHandle {
+    const ctl = new AbortController();
     const w: PodWatch = {
       index,
       selector: `job-name=${job},batch.kubernetes.io/job-completion-index=${index}`,
-      ctl: new AbortController(),
+      ctl,
+      follower: new PodFollower(this.podLogs, index, ctl.signal),
     };
     this.watches.push(w);
     let linesEnded: () => void = () => undefined;
@@ -170,7 +174,8 @@ export class K8sLauncher implements Launcher {
       if (!pod) return;
       w.pod = pod;
       found(pod);
-      yield* this.podLines(w, pod);
+      const gaveUp = yield* w.follower.lines(pod);
+      if (gaveUp) w.detail = gaveUp;
     } finally {
       ended();
     }
@@ -207,86 +212,6 @@ export class K8sLauncher implements Launcher {
     return undefined;
   }
 
-  /** The pod's log, followed again after a break while the pod runs (lines may repeat: seq). */
-  private async *podLines(w: PodWatch, pod: string): AsyncGenerator<string> {
-    let lastLineAt: number | undefined;
-    for (let attempt = 0; attempt <= REFOLLOWS; attempt++) {
-      if (w.ctl.signal.aborted || this.closing.signal.aborted) return;
-      const since =
-        lastLineAt === undefined
-          ? undefined
-          : new Date(lastLineAt - REFOLLOW_OVERLAP_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const out = await this.openLog(w, pod, since);
-      if (out) {
-        for await (const text of createInterface({ input: out, crlfDelay: Number.POSITIVE_INFINITY })) {
-          lastLineAt = Date.now();
-          yield text;
-        }
-      }
-      if (w.ctl.signal.aborted || this.closing.signal.aborted) return;
-      const state = await this.containerState(pod);
-      if (state !== 'running') return;
-      this.o.log?.(`worker ${w.index}: the log of pod ${pod} ended while it runs: following it again`);
-      await sleep(this.o.pollMs ?? 2000, undefined, { signal: w.ctl.signal }).catch(() => undefined);
-    }
-    w.detail = `its log ended ${REFOLLOWS + 1} times while pod ${pod} still ran`;
-  }
-
-  /**
-   * One follow request. client-node's Log pipes the response into `out` and does not end it when
-   * the response breaks (pipe() leaves the destination open on a source error): end it ourselves
-   * on the source's error or close, and on kill()/close().
-   */
-  private async openLog(w: PodWatch, pod: string, sinceTime?: string): Promise<Readable | undefined> {
-    const out = new PassThrough();
-    out.on('pipe', (src: Readable) => {
-      src.once('error', (err) => {
-        this.o.log?.(`worker ${w.index}: the log stream of pod ${pod} broke: ${err.message}`);
-        out.end();
-      });
-      src.once('close', () => out.end());
-    });
-    w.out = out;
-    const signal = AbortSignal.any([w.ctl.signal, this.closing.signal]);
-    const opened = this.logs.log(this.o.namespace, pod, 'worker', out, {
-      follow: true,
-      ...(sinceTime ? { sinceTime } : {}),
-    });
-    const timeout = AbortSignal.any([signal, AbortSignal.timeout(this.o.apiTimeoutMs ?? 30_000)]);
-    const gaveUp = new Promise<undefined>((resolve) =>
-      timeout.addEventListener('abort', () => resolve(undefined), { once: true }),
-    );
-    try {
-      const request = await Promise.race([opened, gaveUp]);
-      if (!request) {
-        // Gave up waiting for the response headers: abort it whenever it does come.
-        opened
-          .then((r) => r.abort())
-          .catch((err: unknown) => this.o.log?.(`worker ${w.index}: ${kubeErrorText(err)}`));
-        out.end();
-        return undefined;
-      }
-      w.request = request;
-      if (signal.aborted) request.abort();
-      return out;
-    } catch (err) {
-      this.o.log?.(`worker ${w.index}: cannot read the log of pod ${pod}: ${kubeErrorText(err)}`);
-      out.end();
-      return undefined;
-    }
-  }
-
-  private async containerState(pod: string): Promise<'running' | 'terminated' | 'gone'> {
-    try {
-      const p = await this.core.readNamespacedPod({ name: pod, namespace: this.o.namespace }, this.call());
-      return p.status?.containerStatuses?.[0]?.state?.terminated ? 'terminated' : 'running';
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) return 'gone';
-      this.o.log?.(`reading pod ${pod}: ${kubeErrorText(err)}`);
-      return 'gone';
-    }
-  }
-
   private async exitOf(w: PodWatch): Promise<WorkerExit> {
     if (!w.pod) return { code: null, signal: null, detail: w.detail ?? 'its pod never ran' };
     if (w.ctl.signal.aborted)
@@ -318,8 +243,7 @@ export class K8sLauncher implements Launcher {
   private kill(w: PodWatch): void {
     if (w.ctl.signal.aborted) return;
     w.ctl.abort(new Error('killed'));
-    w.request?.abort();
-    w.out?.end();
+    w.follower.stop();
     const namespace = this.o.namespace;
     // Bounded by the API timeout only: not by close(), which waits for it.
     const opts = withSignal(AbortSignal.timeout(this.o.apiTimeoutMs ?? 30_000));
@@ -362,10 +286,7 @@ export class K8sLauncher implements Launcher {
   }
 
   async close(signal?: AbortSignal): Promise<CleanupLine[]> {
-    for (const w of this.watches) {
-      w.request?.abort();
-      w.out?.end();
-    }
+    for (const w of this.watches) w.follower.stop();
     this.closing.abort(new Error('closed'));
     await Promise.all(this.deletions);
     const lines: CleanupLine[] = [];
