@@ -122,7 +122,8 @@ export function calibrate(
     const fit = `local fit over ${localFit.users} launches, rms ln error ${localFit.rmsLogError.toFixed(3)}`;
     // The fit finds the median work (deterministic replay); the spread of single spawns is the
     // recorded one: p95 = S · launch.start p95/p50 (1 without that trend). Without it a rush's
-    // slowest launches are under-predicted (bench/calibration.mjs: p95 −28 % → −24 %).
+    // slowest launches are under-predicted (bench/calibration.mjs). launch.start also holds some
+    // queueing when spawns overlap, so this errs on the wide side.
     const spread = start ? Math.max(1, start.p95 / Math.max(1, start.p50)) : 1;
     p.spawn = measured(
       { median: localFit.spawn, p95: Math.round(localFit.spawn * spread) },
