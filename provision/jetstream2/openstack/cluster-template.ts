@@ -8,8 +8,9 @@
  * argument as fixed once a cluster exists: change the `name` (2i2c: `<image>-capi-<chart version>`)
  * to get a new template instead.
  */
-import { type TerraformMetaArguments, TerraformResource } from 'cdktf';
+import type { TerraformMetaArguments } from 'cdktf';
 import type { Construct } from 'constructs';
+import { OpenstackResource } from './resource.js';
 
 export interface ContainerinfraClustertemplateV1Config extends TerraformMetaArguments {
   /** `region`. **Forces replacement.** */
@@ -72,22 +73,11 @@ export interface ContainerinfraClustertemplateV1Config extends TerraformMetaArgu
   readonly volumeDriver?: string;
 }
 
-export class ContainerinfraClustertemplateV1 extends TerraformResource {
+export class ContainerinfraClustertemplateV1 extends OpenstackResource<ContainerinfraClustertemplateV1Config> {
   static readonly tfResourceType = 'openstack_containerinfra_clustertemplate_v1';
-  private readonly config: ContainerinfraClustertemplateV1Config;
 
   constructor(scope: Construct, id: string, config: ContainerinfraClustertemplateV1Config) {
-    super(scope, id, {
-      terraformResourceType: ContainerinfraClustertemplateV1.tfResourceType,
-      terraformGeneratorMetadata: { providerName: 'openstack' },
-      ...metaArguments(config),
-    });
-    this.config = config;
-  }
-
-  /** The template's UUID, what `cluster_template_id` takes. */
-  get id(): string {
-    return this.getStringAttribute('id');
+    super(scope, id, ContainerinfraClustertemplateV1.tfResourceType, config);
   }
 
   protected override synthesizeAttributes(): Record<string, unknown> {
@@ -124,17 +114,4 @@ export class ContainerinfraClustertemplateV1 extends TerraformResource {
       volume_driver: c.volumeDriver,
     };
   }
-}
-
-/** A resource's `timeouts` block: Terraform durations such as "240m". */
-export interface ResourceTimeouts {
-  readonly create?: string;
-  readonly update?: string;
-  readonly delete?: string;
-}
-
-/** The meta-arguments (depends_on, lifecycle, provider, …) of a config, for TerraformResource's constructor. */
-export function metaArguments(config: TerraformMetaArguments): TerraformMetaArguments {
-  const { dependsOn, count, provider, lifecycle, forEach, provisioners, connection } = config;
-  return { dependsOn, count, provider, lifecycle, forEach, provisioners, connection };
 }

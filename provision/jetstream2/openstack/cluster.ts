@@ -6,9 +6,9 @@
  * rebuilt, 10 min to 2.5 h on Jetstream2. Only `cluster_template_id` (in-place upgrade) and
  * `node_count` (resize of the default-worker group) change in place.
  */
-import { type TerraformMetaArguments, TerraformResource } from 'cdktf';
+import type { TerraformMetaArguments } from 'cdktf';
 import type { Construct } from 'constructs';
-import { metaArguments, type ResourceTimeouts } from './cluster-template.js';
+import { OpenstackResource, type ResourceTimeouts } from './resource.js';
 
 export interface ContainerinfraClusterV1Config extends TerraformMetaArguments {
   /** `region`. **Forces replacement.** */
@@ -52,22 +52,11 @@ export interface ContainerinfraClusterV1Config extends TerraformMetaArguments {
   readonly timeouts?: ResourceTimeouts;
 }
 
-export class ContainerinfraClusterV1 extends TerraformResource {
+export class ContainerinfraClusterV1 extends OpenstackResource<ContainerinfraClusterV1Config> {
   static readonly tfResourceType = 'openstack_containerinfra_cluster_v1';
-  private readonly config: ContainerinfraClusterV1Config;
 
   constructor(scope: Construct, id: string, config: ContainerinfraClusterV1Config) {
-    super(scope, id, {
-      terraformResourceType: ContainerinfraClusterV1.tfResourceType,
-      terraformGeneratorMetadata: { providerName: 'openstack' },
-      ...metaArguments(config),
-    });
-    this.config = config;
-  }
-
-  /** The cluster's UUID, what a node group's `cluster_id` takes. */
-  get id(): string {
-    return this.getStringAttribute('id');
+    super(scope, id, ContainerinfraClusterV1.tfResourceType, config);
   }
 
   /** `api_address` (computed). */

@@ -8,9 +8,9 @@
  * that label only. Sizes change in place; everything else **forces replacement** of the group (its
  * nodes and whatever runs on them).
  */
-import { type TerraformMetaArguments, TerraformResource } from 'cdktf';
+import type { TerraformMetaArguments } from 'cdktf';
 import type { Construct } from 'constructs';
-import { metaArguments, type ResourceTimeouts } from './cluster-template.js';
+import { OpenstackResource, type ResourceTimeouts } from './resource.js';
 
 export interface ContainerinfraNodegroupV1Config extends TerraformMetaArguments {
   /** `region`. **Forces replacement.** */
@@ -44,21 +44,11 @@ export interface ContainerinfraNodegroupV1Config extends TerraformMetaArguments 
   readonly timeouts?: ResourceTimeouts;
 }
 
-export class ContainerinfraNodegroupV1 extends TerraformResource {
+export class ContainerinfraNodegroupV1 extends OpenstackResource<ContainerinfraNodegroupV1Config> {
   static readonly tfResourceType = 'openstack_containerinfra_nodegroup_v1';
-  private readonly config: ContainerinfraNodegroupV1Config;
 
   constructor(scope: Construct, id: string, config: ContainerinfraNodegroupV1Config) {
-    super(scope, id, {
-      terraformResourceType: ContainerinfraNodegroupV1.tfResourceType,
-      terraformGeneratorMetadata: { providerName: 'openstack' },
-      ...metaArguments(config),
-    });
-    this.config = config;
-  }
-
-  get id(): string {
-    return this.getStringAttribute('id');
+    super(scope, id, ContainerinfraNodegroupV1.tfResourceType, config);
   }
 
   protected override synthesizeAttributes(): Record<string, unknown> {
