@@ -42,6 +42,10 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--protocol <p>', 'kernel websocket protocol: v1 or legacy', 'v1')
     .option('--state-dir <dir>', 'state folder of the local target')
     .option(
+      '--stack <name>',
+      'with the local target: the stack (overrides the scenario): debian12 (JupyterHub 3), debian13 (JupyterHub 5), custom ($REHEARSE_PYTHON)',
+    )
+    .option(
       '--workers <spec>',
       'run the plan as N shards: local:N (child processes) or k8s:N (an Indexed Job)',
     )
@@ -127,6 +131,10 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .argument('<target>', 'local')
     .option('--json', 'print the URLs and state as JSON')
     .option('--state-dir <dir>', stateDirHelp)
+    .option(
+      '--stack <name>',
+      'stack: debian12 (JupyterHub 3), debian13 (JupyterHub 5), custom ($REHEARSE_PYTHON)',
+    )
     .option('--build-time <duration>', 'emulated image build time of a first launch (e.g. 10s)')
     .option('--concurrent-spawn-limit <n>', 'JupyterHub concurrent_spawn_limit (default 64, as z2jh)')
     .option('--active-server-limit <n>', 'JupyterHub active_server_limit (0 = off)')

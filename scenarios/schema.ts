@@ -88,9 +88,20 @@ const httpUrl = (description: string) =>
 /** An optional integer knob. */
 const optionalInt = (min: number, description: string) => z.int().min(min).optional().describe(description);
 
+/** The local target's stacks (provision/local/stacks.ts says what each holds). */
+export const LOCAL_STACKS = ['debian12', 'debian13', 'custom'] as const;
+
 const localTarget = z
   .object({
     kind: z.literal('local'),
+    stack: z
+      .enum(LOCAL_STACKS, {
+        error: 'expected debian12 (JupyterHub 3), debian13 (JupyterHub 5) or custom ($REHEARSE_PYTHON)',
+      })
+      .optional()
+      .describe(
+        'which Jupyter runs the hub, servers and kernels: debian12 (JupyterHub 3, jupyter-server 1, Dask 2022), debian13 (JupyterHub 5, jupyter-server 2, Dask 2024), custom ($REHEARSE_PYTHON)',
+      ),
     buildTime: duration('emulated image build time, paid by the first launch of a repo ref only').optional(),
     concurrentSpawnLimit: optionalInt(1, 'JupyterHub concurrent_spawn_limit: spawns in flight at once'),
     activeServerLimit: optionalInt(0, 'JupyterHub active_server_limit: running servers (0 = no limit)'),

@@ -5,6 +5,9 @@
 //   3. with --with-local-stack: make sure Python has JupyterHub, Jupyter Server, ipykernel, Dask,
 //      distributed and xarray; as root with apt, install Debian's packages; otherwise print the
 //      exact command for this machine and fail.
+//   4. with --with-stack debian13: build the Debian 13 root of the `debian13` stack (mmdebstrap,
+//      as root) into the cache folder, or reuse it when its stamp says it is intact. Under CI=true
+//      a root that cannot be built fails the set-up; elsewhere it is a warning with the ways forward.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const withLocalStack = process.argv.includes('--with-local-stack');
+const stackArg = process.argv.indexOf('--with-stack');
+const withStack = stackArg >= 0 ? process.argv[stackArg + 1] : undefined;
 const say = (msg) => process.stderr.write(`[bootstrap] ${msg}\n`);
 
 function run(cmd, args, opts = {}) {
@@ -68,6 +73,36 @@ if (withLocalStack) {
     encoding: 'utf8',
   }).trim();
   say(`local stack: ${python} (JupyterHub ${v})`);
+}
+
+if (withStack !== undefined && withStack !== 'debian13') {
+  say(`--with-stack: only debian13 is built by set-up (debian12 is the system Python), got "${withStack}"`);
+  process.exit(2);
+}
+if (withStack === 'debian13') {
+  const { ensureDebian13Root } = await import('../dist/provision/local/debian-root.js');
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && !existsSync('/usr/bin/mmdebstrap') && existsSync('/usr/bin/apt-get')) {
+    say('installing mmdebstrap (builds the Debian 13 root)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', 'mmdebstrap'], { env });
+  }
+  try {
+    const started = Date.now();
+    const res = await ensureDebian13Root({ log: (l) => say(l) });
+    const mb = (res.stamp.bytes / 1e6).toFixed(0);
+    say(
+      res.built
+        ? `debian13 stack: built ${res.dir} in ${res.stamp.buildSeconds} s (${mb} MB)`
+        : `debian13 stack: ${res.dir} is intact (built ${res.stamp.builtAt}, ${mb} MB; checked in ${Date.now() - started} ms)`,
+    );
+  } catch (err) {
+    say(`debian13 stack: ${err.message}`);
+    if (err.hint) process.stderr.write(`${err.hint}\n`);
+    if (process.env.CI === 'true') process.exit(1);
+    say('going on without it: the debian13 stack is unavailable until it is built');
+  }
 }
 
 // The HTML report is checked in a real browser by the tests (`--with-browser`, used by npm test):

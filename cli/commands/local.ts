@@ -1,3 +1,4 @@
+import type { RecordedStack } from '../../provision/local/state.js';
 import { parseDuration } from '../../scenarios/duration.js';
 import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
@@ -7,6 +8,7 @@ import type { CliIO } from '../main.js';
 export interface UpFlags {
   json?: boolean;
   stateDir?: string;
+  stack?: string;
   buildTime?: string;
   concurrentSpawnLimit?: string;
   activeServerLimit?: string;
@@ -34,10 +36,13 @@ function intFlag(name: string, value: string | undefined, min: number): number |
 export async function upLocal(io: CliIO, target: string, flags: UpFlags): Promise<number> {
   checkTarget(target);
   const { up } = await import('../../provision/local/stack.js');
+  const { parseStackName } = await import('../../provision/local/stacks.js');
+  const stack = flags.stack === undefined ? undefined : parseStackName(flags.stack);
   const buildMs = flags.buildTime === undefined ? undefined : parseDuration(flags.buildTime);
   const res = await up({
     stateDir: flags.stateDir,
     env: io.env,
+    ...(stack ? { stack } : {}),
     buildSeconds: buildMs === undefined ? undefined : buildMs / 1000,
     concurrentSpawnLimit: intFlag('concurrent-spawn-limit', flags.concurrentSpawnLimit, 1),
     activeServerLimit: intFlag('active-server-limit', flags.activeServerLimit, 0),
@@ -58,6 +63,7 @@ export async function upLocal(io: CliIO, target: string, flags: UpFlags): Promis
           alreadyRunning: res.alreadyRunning,
           recoveredStale: res.recoveredStale,
           settings: s.settings,
+          stack: s.stack ?? null,
           processes: s.processes.map(({ name, pid }) => ({ name, pid })),
         },
         null,
@@ -72,6 +78,7 @@ export async function upLocal(io: CliIO, target: string, flags: UpFlags): Promis
     `  JupyterHub:                       ${s.hubUrl}`,
     `  hub API token (file):             ${s.tokenFile}`,
     `  state and logs:                   ${res.stateDir}`,
+    ...stackLines(s.stack),
     `  emulated build time ${s.settings.buildSeconds}s, concurrent_spawn_limit ${s.settings.concurrentSpawnLimit}, ` +
       `active_server_limit ${s.settings.activeServerLimit || 'off'}, launch quota ${s.settings.launchQuota || 'off'}, ` +
       `rate limit ${s.settings.rateLimit ? `${s.settings.rateLimit}/h` : 'off'}`,
@@ -98,6 +105,13 @@ export async function downLocal(
         ? `The local target is down (${res.stateDir} removed).\n`
         : 'The local target was not running.\n',
     );
+  }
+  if (res.mounts.length > 0) {
+    io.stderr.write(
+      `error: ${res.mounts.length} mount(s) remain under the stack's root; unmount them before anything deletes it:\n` +
+        res.mounts.map((m) => `  umount -R ${m}\n`).join(''),
+    );
+    return ExitCode.runtime;
   }
   if (res.leftovers.length > 0) {
     io.stderr.write(
@@ -126,6 +140,7 @@ export async function statusLocal(
         hubUrl: st.state?.hubUrl ?? null,
         hubOk: st.hubOk,
         binderOk: st.binderOk,
+        stack: st.state?.stack ?? null,
         processes: st.processes.map(({ name, pid, alive }) => ({ name, pid, alive })),
       })}\n`,
     );
@@ -142,10 +157,24 @@ export async function statusLocal(
         `The local target is ${st.running ? 'running' : 'NOT healthy'} (${st.stateDir}).`,
         `  BinderHub API ${st.state.binderUrl} ${st.binderOk ? 'ok' : 'not answering'}`,
         `  JupyterHub    ${st.state.hubUrl} ${st.hubOk ? 'ok' : 'not answering'}`,
+        ...stackLines(st.state.stack),
         ...rows,
         st.running ? '' : 'Repair: rehearse down local && rehearse up local',
       ].join('\n')}\n`,
     );
   }
   return st.running ? ExitCode.ok : ExitCode.unreachable;
+}
+
+/** The stack's name and what it reported, for up/status. */
+function stackLines(stack: RecordedStack | undefined): string[] {
+  if (!stack) return ['  stack:                            debian12 (started by an older rehearse)'];
+  const v = stack.versions.packages;
+  const list = Object.entries(v)
+    .map(([k, ver]) => `${k} ${ver ?? 'missing'}`)
+    .join(', ');
+  return [
+    `  stack:                            ${stack.name}${stack.root ? ` (root ${stack.root})` : ''}`,
+    `  versions (reported by the stack): Python ${stack.versions.python}, ${list}`,
+  ];
 }

@@ -30,7 +30,18 @@ export async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags)
   if (t.kind === 'local') {
     const stack = await import('../../provision/local/stack.js');
     const { readToken } = await import('../../provision/local/state.js');
+    const { parseStackName } = await import('../../provision/local/stacks.js');
+    const wanted = flags.stack ? parseStackName(flags.stack) : t.stack;
     const st = await stack.status({ stateDir: flags.stateDir, env: io.env });
+    if (st.running && wanted && (st.state?.stack?.name ?? 'debian12') !== wanted) {
+      throw new InputError(
+        'STACK_MISMATCH',
+        `the running local target is on the ${st.state?.stack?.name ?? 'debian12'} stack, not ${wanted}`,
+        {
+          hint: `Stop it first (rehearse down local), or run on the stack that runs (--stack ${st.state?.stack?.name ?? 'debian12'}).`,
+        },
+      );
+    }
     const settings = {
       buildSeconds: t.buildTime === undefined ? undefined : t.buildTime / 1000,
       concurrentSpawnLimit: t.concurrentSpawnLimit,
@@ -42,13 +53,16 @@ export async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags)
       : await stack.up({
           stateDir: flags.stateDir,
           env: io.env,
+          ...(wanted ? { stack: wanted } : {}),
           ...settings,
           log: (l) => io.stderr.write(`${l}\n`),
         });
     const state = started?.state ?? st.state;
     if (!state) throw new RehearseError('LOCAL_STACK_START', 'the local target did not start');
     if (!started)
-      io.stderr.write(`using the running local target (${state.binderUrl}); its own settings apply\n`);
+      io.stderr.write(
+        `using the running local target (${state.binderUrl}, stack ${state.stack?.name ?? 'debian12'}); its own settings apply\n`,
+      );
     const hubToken = readToken(state);
     const adapter = new BinderTarget({
       binderUrl: state.binderUrl,
@@ -58,6 +72,7 @@ export async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags)
       launchTimeoutMs,
       kind: 'local',
       local: { ...state.settings },
+      ...(state.stack ? { stack: { name: state.stack.name, versions: state.stack.versions } } : {}),
     });
     return {
       adapter,

@@ -27,6 +27,8 @@ export interface RunFlags {
   id?: string;
   seed?: string;
   stateDir?: string;
+  /** With the local target: the stack to run on (overrides the scenario's `target.stack`). */
+  stack?: string;
   protocol: string;
   /** `local:N` or `k8s:N`: run the plan as N shards (cli/commands/run-workers.ts). */
   workers?: string;

@@ -24,6 +24,13 @@ export interface RecordedTarget {
   tokenEnv?: string;
   /** Local target settings (emulated build time etc.) when the run used the local target. */
   local?: Record<string, number>;
+  /** The local target's stack (debian12, debian13, custom) and the versions it reported itself. */
+  stack?: RecordedStack;
+}
+
+export interface RecordedStack {
+  name: string;
+  versions: { python: string; packages: Record<string, string | null> };
 }
 
 export interface RunMeta {

@@ -5,7 +5,7 @@ import { JupyterServerClient } from '../clients/kernel-rest.js';
 import { parseSpawnerMessage } from '../clients/spawner-progress.js';
 import { hubUrlFromServerUrl, userFromServerUrl } from '../launch-once.js';
 import type { FailureReason, TrendMetric } from '../metrics/names.js';
-import type { RecordedTarget } from '../record/types.js';
+import type { RecordedStack, RecordedTarget } from '../record/types.js';
 import { failureReason, firstAttemptOutcome, launchSubPhases } from './attribution.js';
 
 /**
@@ -68,12 +68,13 @@ export class BinderTarget implements TargetAdapter {
       launchTimeoutMs: number;
       kind?: 'local' | 'binderhub';
       local?: Record<string, number>;
+      stack?: RecordedStack;
     },
   ) {}
 
   describe(): RecordedTarget {
-    const { binderUrl, hubUrl, tokenEnv, local } = this.o;
-    return { kind: this.o.kind ?? 'binderhub', binderUrl, hubUrl, tokenEnv, local };
+    const { binderUrl, hubUrl, tokenEnv, local, stack } = this.o;
+    return { kind: this.o.kind ?? 'binderhub', binderUrl, hubUrl, tokenEnv, local, ...(stack ? { stack } : {}) };
   }
 
   async launch(

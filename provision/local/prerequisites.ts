@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { RehearseError } from '../../scenarios/errors.js';
 
 /**
- * Finding a Python that has the local stack's packages. Debian puts them under /usr/bin/python3;
- * a `python3` earlier on PATH (pyenv, conda) may be another interpreter without them, so it is
- * only the fallback. REHEARSE_PYTHON overrides both.
+ * Finding a Python that has the local stack's packages: Debian 12 puts them under /usr/bin/python3
+ * (the `debian12` stack); your own interpreter (the `custom` stack) is REHEARSE_PYTHON, else a
+ * `python3` on PATH (pyenv, conda, a venv), which may be another interpreter without them.
  */
 const MODULES = ['jupyterhub', 'jupyter_server', 'ipykernel', 'dask', 'distributed', 'xarray'] as const;
 
@@ -51,9 +51,13 @@ export function missingModules(python: string): { missing: string[]; error?: str
   }
 }
 
-/** The interpreter to run the local stack with; throws with the exact install command otherwise. */
-export function findPython(env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = env.REHEARSE_PYTHON ? [env.REHEARSE_PYTHON] : ['/usr/bin/python3', 'python3'];
+/**
+ * The interpreter to run the local stack with: Debian's /usr/bin/python3, or with `own` yours
+ * (REHEARSE_PYTHON, else python3 on PATH). Throws with the exact install command otherwise.
+ */
+export function findPython(env: NodeJS.ProcessEnv = process.env, opts: { own?: boolean } = {}): string {
+  const own = opts.own ?? Boolean(env.REHEARSE_PYTHON);
+  const candidates = own ? [env.REHEARSE_PYTHON || 'python3'] : ['/usr/bin/python3'];
   let report = '';
   for (const py of candidates) {
     if (py.startsWith('/') && !existsSync(py)) {

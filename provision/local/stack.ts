@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { RehearseError } from '../../scenarios/errors.js';
+import { InputError, RehearseError } from '../../scenarios/errors.js';
 import { HUB_CONFIG_PY, type HubSettings } from './hub-config.js';
 import { packageRoot } from './paths.js';
-import { findPython } from './prerequisites.js';
 import { freePorts, httpOk, isAlive, killGroup, startDaemon, sweepMarked, waitFor } from './processes.js';
+import { mountsUnder, processesRootedIn } from './root-exec.js';
+import { defaultStackName, openStack, type StackName, stackVersions } from './stacks.js';
 import {
   defaultStateDir,
   type LocalStackState,
@@ -17,13 +18,16 @@ import {
 } from './state.js';
 
 /**
- * `rehearse up|down|status local`: a real JupyterHub 3 (SimpleLocalProcessSpawner), a
- * configurable-http-proxy from node_modules, and the BinderHub-API front, all on 127.0.0.1 with
- * free ports, each a daemon in its own process group, recorded in `<stateDir>/state.json`.
+ * `rehearse up|down|status local`: a real JupyterHub (SimpleLocalProcessSpawner) on one of the
+ * stacks of stacks.ts, a configurable-http-proxy from node_modules, and the BinderHub-API front,
+ * all on 127.0.0.1 with free ports, each a daemon in its own process group, recorded in
+ * `<stateDir>/state.json` with the stack's name and the versions it reported.
  */
 
 export interface UpOptions {
   stateDir?: string;
+  /** Which stack runs the hub, servers and kernels (default: defaultStackName). */
+  stack?: StackName;
   buildSeconds?: number;
   concurrentSpawnLimit?: number;
   activeServerLimit?: number;
@@ -54,13 +58,29 @@ async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): P
   const existing = readState(dir);
   let recoveredStale = false;
   if (existing) {
-    if (await healthy(existing))
+    if (await healthy(existing)) {
+      const running = existing.stack?.name;
+      if (opts.stack && running !== opts.stack) {
+        throw new InputError(
+          'STACK_MISMATCH',
+          `the running local target is on the ${running ?? 'debian12'} stack, not ${opts.stack}`,
+          {
+            hint: `Stop it first (rehearse down local), or use --stack ${running ?? 'debian12'}.`,
+          },
+        );
+      }
       return { state: existing, stateDir: dir, alreadyRunning: true, recoveredStale };
+    }
     log(`found a stale local stack in ${dir} (a crash?); cleaning it up`);
     await teardown(existing, dir);
     recoveredStale = true;
   }
-  const python = findPython(env);
+  const stack = openStack(opts.stack ?? defaultStackName(env), env);
+  const versions = stackVersions(stack);
+  log(
+    `stack ${stack.name}: JupyterHub ${versions.packages.jupyterhub}, jupyter_server ${versions.packages.jupyter_server}, Python ${versions.python}`,
+  );
+  const python = stack.python;
   const root = packageRoot();
   const frontMain = join(root, 'dist', 'provision', 'local', 'front-main.js');
   if (!existsSync(frontMain)) {
@@ -133,7 +153,7 @@ async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): P
   const baseEnv = { ...env, REHEARSE_STACK_ID: stackId };
   const processes: ProcessRecord[] = [];
   const state: LocalStackState = {
-    version: 1,
+    version: 2,
     stackId,
     startedAt: new Date().toISOString(),
     binderUrl: `http://127.0.0.1:${frontPort}/`,
@@ -141,6 +161,7 @@ async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): P
     hubApiUrl: `${hubUrl}hub/api/`,
     tokenFile,
     python,
+    stack: { name: stack.name, ...(stack.root ? { root: stack.root } : {}), versions },
     processes,
     settings,
   };
@@ -180,8 +201,12 @@ async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): P
       ],
       { CONFIGPROXY_AUTH_TOKEN: proxyToken },
     );
-    log(`starting JupyterHub (${python})`);
-    const hubPid = start('hub', python, ['-m', 'jupyterhub', '-f', join(dir, 'jupyterhub_config.py')], {
+    log(`starting JupyterHub (${stack.name}: ${python})`);
+    const hub = stack.command(
+      [python, '-m', 'jupyterhub', '-f', join(dir, 'jupyterhub_config.py')],
+      [dir, hubSettings.reposDir],
+    );
+    const hubPid = start('hub', hub.command, hub.args, {
       CONFIGPROXY_AUTH_TOKEN: proxyToken,
       REHEARSE_HUB_TOKEN: hubToken,
     });
@@ -213,6 +238,8 @@ export interface DownResult {
   stateDir: string;
   /** PIDs of ours still alive after everything was tried (empty on success). */
   leftovers: number[];
+  /** Mounts on the host under the stack's Debian root (always empty: its mounts live in private namespaces). */
+  mounts: string[];
 }
 
 export async function down(opts: { stateDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<DownResult> {
@@ -221,10 +248,11 @@ export async function down(opts: { stateDir?: string; env?: NodeJS.ProcessEnv } 
     const state = readState(dir);
     if (!state) {
       rmSync(dir, { recursive: true, force: true });
-      return { wasRunning: false, stateDir: dir, leftovers: [] };
+      return { wasRunning: false, stateDir: dir, leftovers: [], mounts: [] };
     }
     const leftovers = await teardown(state, dir);
-    return { wasRunning: true, stateDir: dir, leftovers };
+    const mounts = state.stack?.root ? mountsUnder(state.stack.root) : [];
+    return { wasRunning: true, stateDir: dir, leftovers, mounts };
   });
 }
 
@@ -244,7 +272,13 @@ async function teardown(
       await killGroup(p.pid, name === 'hub' ? 20_000 : 5_000);
     }
   }
-  const leftovers = await sweepMarked(state.stackId, 5_000);
+  const marked = await sweepMarked(state.stackId, 5_000);
+  // Inside a Debian root, anything still running there is ours too (a process that dropped the marker).
+  const inRoot = state.stack?.root ? processesRootedIn(state.stack.root) : [];
+  for (const pid of inRoot) if (!marked.includes(pid)) await killGroup(pid, 2_000);
+  const leftovers = [...marked, ...(state.stack?.root ? processesRootedIn(state.stack.root) : [])].filter(
+    (pid, i, all) => all.indexOf(pid) === i,
+  );
   if (leftovers.length === 0) {
     if (opts.keepLogs) {
       rmSync(join(dir, 'state.json'), { force: true });

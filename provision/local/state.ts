@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RehearseError } from '../../scenarios/errors.js';
+import type { StackName, StackVersions } from './stacks.js';
 
 /**
  * Where the local target keeps its state: `$REHEARSE_HOME/local`, else
@@ -21,7 +22,8 @@ export interface ProcessRecord {
 
 /** What `up` records and `down`/`status`/clients read. Holds no secret: the token is in `tokenFile`. */
 export interface LocalStackState {
-  version: 1;
+  /** 2 added `stack`; a version-1 state (from an older rehearse) is still torn down correctly. */
+  version: 1 | 2;
   stackId: string;
   startedAt: string;
   binderUrl: string;
@@ -29,6 +31,8 @@ export interface LocalStackState {
   hubApiUrl: string;
   tokenFile: string;
   python: string;
+  /** The stack that runs the hub, servers and kernels, and the versions it reported at `up`. */
+  stack?: RecordedStack;
   processes: ProcessRecord[];
   settings: {
     buildSeconds: number;
@@ -37,6 +41,13 @@ export interface LocalStackState {
     launchQuota: number;
     rateLimit: number;
   };
+}
+
+export interface RecordedStack {
+  name: StackName;
+  /** The Debian root it runs in (debian13). */
+  root?: string;
+  versions: StackVersions;
 }
 
 export const stateFile = (dir: string) => join(dir, 'state.json');

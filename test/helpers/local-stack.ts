@@ -1,11 +1,41 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe } from 'vitest';
+import { rootState } from '../../provision/local/debian-root.js';
 import { processesWithMarker } from '../../provision/local/processes.js';
 import { down, type UpOptions, type UpResult, up } from '../../provision/local/stack.js';
+import type { StackName } from '../../provision/local/stacks.js';
 
 /**
- * A real local stack (JupyterHub 3 + configurable-http-proxy + the BinderHub-API front) in a
+ * The stacks the integration suite runs on: debian12 (JupyterHub 3, jupyter-server 1.23) and
+ * debian13 (JupyterHub 5, jupyter-server 2.15), both real. `REHEARSE_TEST_STACKS=debian13` (comma
+ * separated) narrows the list. Under CI=true every listed stack is required: a missing Debian 13
+ * root fails its tests (openStack throws) rather than skipping them. Elsewhere a root that was never
+ * built (not root, no mmdebstrap) is left out with a warning.
+ */
+export function testStacks(env: NodeJS.ProcessEnv = process.env): StackName[] {
+  const listed = (env.REHEARSE_TEST_STACKS ?? 'debian12,debian13')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as StackName[];
+  if (env.CI === 'true') return listed;
+  return listed.filter((s) => {
+    if (s !== 'debian13' || rootState(env).state === 'intact') return true;
+    process.stderr.write(
+      'warning: the debian13 stack is not built, its integration tests are left out (npm run bootstrap -- --with-stack debian13, as root)\n',
+    );
+    return false;
+  });
+}
+
+/** One describe block per stack, named `[<stack>] <title>`, so every test name shows its stack. */
+export function describeEachStack(title: string, fn: (stack: StackName) => void): void {
+  for (const stack of testStacks()) describe(`[${stack}] ${title}`, () => fn(stack));
+}
+
+/**
+ * A real local stack (JupyterHub + configurable-http-proxy + the BinderHub-API front) in a
  * temporary state folder of its own, for one test file. `stop()` tears it down and reports what
  * survived, so tests can assert that nothing of ours is left running.
  */

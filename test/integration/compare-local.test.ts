@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compare } from '../../cli/commands/compare.js';
 import { reportError } from '../../cli/main.js';
 import type { Comparison } from '../../reports/compare.js';
-import { writeNotebook } from '../helpers/local-stack.js';
+import { describeEachStack, writeNotebook } from '../helpers/local-stack.js';
 
 // `rehearse compare` on real runs of the local stack (JupyterHub, jupyter-server, ipykernel): two
 // runs of the same configuration, and one whose emulated image build is slower. Each run gets a
@@ -72,85 +72,87 @@ async function rehearseCompare(
   return { code, stdout, stderr };
 }
 
-let dir: string;
-let runs: string;
+describeEachStack('compare-local', (stack) => {
+  let dir: string;
+  let runs: string;
 
-function scenario(name: string, buildTime: string): string {
-  const nb = join(dir, 'one.ipynb');
-  writeNotebook(nb, '6 * 7');
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      'name: compare-local',
-      'seed: 11',
-      `target: { kind: local, buildTime: ${buildTime} }`,
-      'repo: gh/rehearse-examples/dask-intro/HEAD',
-      'cohorts: [{ name: class, users: 3, arrival: { kind: burst, over: 0s } }]',
-      `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 3s }`,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+  function scenario(name: string, buildTime: string): string {
+    const nb = join(dir, 'one.ipynb');
+    writeNotebook(nb, '6 * 7');
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(
+      file,
+      [
+        'name: compare-local',
+        'seed: 11',
+        `target: { kind: local, stack: ${stack}, buildTime: ${buildTime} }`,
+        'repo: gh/rehearse-examples/dask-intro/HEAD',
+        'cohorts: [{ name: class, users: 3, arrival: { kind: burst, over: 0s } }]',
+        `session: { notebook: ${nb}, thinkTime: { median: 0s, p95: 0s }, duration: 3s }`,
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
 
-/** One run on a local target of its own (fresh state folder): brought up and down by `rehearse run`. */
-async function runOnFreshTarget(id: string, file: string): Promise<void> {
-  const stateDir = join(mkdtempSync(join(tmpdir(), 'rehearse-cmp-state-')), 'local');
-  const r = await rehearse(['run', file, '--out', runs, '--id', id, '--state-dir', stateDir]);
-  expect(r.code, r.stderr).toBe(0);
-  expect(existsSync(join(stateDir, 'state.json')), 'the run stopped the target it started').toBe(false);
-}
+  /** One run on a local target of its own (fresh state folder): brought up and down by `rehearse run`. */
+  async function runOnFreshTarget(id: string, file: string): Promise<void> {
+    const stateDir = join(mkdtempSync(join(tmpdir(), 'rehearse-cmp-state-')), 'local');
+    const r = await rehearse(['run', file, '--out', runs, '--id', id, '--state-dir', stateDir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(stateDir, 'state.json')), 'the run stopped the target it started').toBe(false);
+  }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rehearse-compare-'));
-  runs = join(dir, 'runs');
-  const fast = scenario('fast', '1s');
-  const slow = scenario('slow', '12s');
-  // Sequential: the machine has two cores, and the runs must not measure each other.
-  await runOnFreshTarget('base1', fast);
-  await runOnFreshTarget('base2', fast);
-  await runOnFreshTarget('slow', slow);
-}, 900_000);
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rehearse-compare-'));
+    runs = join(dir, 'runs');
+    const fast = scenario('fast', '1s');
+    const slow = scenario('slow', '12s');
+    // Sequential: the machine has two cores, and the runs must not measure each other.
+    await runOnFreshTarget('base1', fast);
+    await runOnFreshTarget('base2', fast);
+    await runOnFreshTarget('slow', slow);
+  }, 900_000);
 
-describe('rehearse compare on real local runs', () => {
-  it('two runs of the same configuration: no regression, exit 0, reports written', async () => {
-    const out = join(dir, 'same');
-    const r = await rehearseCompare(join(runs, 'base1'), join(runs, 'base2'), { json: true, out });
-    const c = JSON.parse(r.stdout) as Comparison;
-    const fired = c.trends.map((t) => `${t.key}: p50 ${t.p50.fired}, p95 ${t.p95.fired}`).join('\n');
-    expect(r.code, `${r.stderr}\n${fired}`).toBe(0);
-    expect(c.regression).toBe(false);
-    expect(c.sameScenario).toBe(true);
-    expect(c.trends.map((t) => t.key)).toEqual(expect.arrayContaining(['launch.ready', 'launch.build']));
-    expect(c.trends.find((t) => t.key === 'launch.ready')?.counts).toEqual({ baseline: 3, candidate: 3 });
-    for (const f of ['report.html', 'report.md', 'junit.xml', 'compare.json']) {
-      expect(existsSync(join(out, f)), f).toBe(true);
-    }
-    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toContain('launch.ready');
-  }, 120_000);
+  describe('rehearse compare on real local runs', () => {
+    it('two runs of the same configuration: no regression, exit 0, reports written', async () => {
+      const out = join(dir, 'same');
+      const r = await rehearseCompare(join(runs, 'base1'), join(runs, 'base2'), { json: true, out });
+      const c = JSON.parse(r.stdout) as Comparison;
+      const fired = c.trends.map((t) => `${t.key}: p50 ${t.p50.fired}, p95 ${t.p95.fired}`).join('\n');
+      expect(r.code, `${r.stderr}\n${fired}`).toBe(0);
+      expect(c.regression).toBe(false);
+      expect(c.sameScenario).toBe(true);
+      expect(c.trends.map((t) => t.key)).toEqual(expect.arrayContaining(['launch.ready', 'launch.build']));
+      expect(c.trends.find((t) => t.key === 'launch.ready')?.counts).toEqual({ baseline: 3, candidate: 3 });
+      for (const f of ['report.html', 'report.md', 'junit.xml', 'compare.json']) {
+        expect(existsSync(join(out, f)), f).toBe(true);
+      }
+      expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toContain('launch.ready');
+    }, 120_000);
 
-  it('a slower spawn (12 s emulated build): regression in launch.ready and launch.build, exit 99', async () => {
-    const r = await rehearseCompare(join(runs, 'base1'), join(runs, 'slow'));
-    expect(r.code, r.stderr).toBe(99);
-    expect(r.stderr).toContain('different scenarios'); // buildTime is part of the scenario
-    const out = join(runs, 'slow', 'compare-base1'); // the default --out
-    const c = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as Comparison;
-    const regressed = c.trends.filter((t) => t.regression).map((t) => t.key);
-    expect(regressed).toEqual(expect.arrayContaining(['launch.ready', 'launch.build']));
-    const build = c.trends.find((t) => t.key === 'launch.build');
-    expect(build?.p50.fired).toBe('both');
-    expect(build?.p50.candidate).toBeGreaterThan(10_000);
-    expect(r.stdout).toMatch(/launch\.build.*REGRESSION/);
-    const md = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(md).toContain('launch.build');
-    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<failure[^>]*>[^<]*/);
-  }, 120_000);
+    it('a slower spawn (12 s emulated build): regression in launch.ready and launch.build, exit 99', async () => {
+      const r = await rehearseCompare(join(runs, 'base1'), join(runs, 'slow'));
+      expect(r.code, r.stderr).toBe(99);
+      expect(r.stderr).toContain('different scenarios'); // buildTime is part of the scenario
+      const out = join(runs, 'slow', 'compare-base1'); // the default --out
+      const c = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as Comparison;
+      const regressed = c.trends.filter((t) => t.regression).map((t) => t.key);
+      expect(regressed).toEqual(expect.arrayContaining(['launch.ready', 'launch.build']));
+      const build = c.trends.find((t) => t.key === 'launch.build');
+      expect(build?.p50.fired).toBe('both');
+      expect(build?.p50.candidate).toBeGreaterThan(10_000);
+      expect(r.stdout).toMatch(/launch\.build.*REGRESSION/);
+      const md = readFileSync(join(out, 'report.md'), 'utf8');
+      expect(md).toContain('launch.build');
+      expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<failure[^>]*>[^<]*/);
+    }, 120_000);
 
-  it('an unreadable record: a clear error, exit 2', async () => {
-    const r = await rehearseCompare(join(runs, 'no-such-run'), join(runs, 'base1'));
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error:');
-    expect(r.stderr).toContain('no-such-run');
-  }, 60_000);
+    it('an unreadable record: a clear error, exit 2', async () => {
+      const r = await rehearseCompare(join(runs, 'no-such-run'), join(runs, 'base1'));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('error:');
+      expect(r.stderr).toContain('no-such-run');
+    }, 60_000);
+  });
 });

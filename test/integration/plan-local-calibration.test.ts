@@ -12,7 +12,7 @@ import { plan } from '../../cli/commands/plan.js';
 import { planArrivals } from '../../loadgen/plan/arrivals.js';
 import { type RunRecord, readRecord } from '../../loadgen/record/reader.js';
 import { loadScenario } from '../../scenarios/load.js';
-import { startTestStack, type TestStack } from '../helpers/local-stack.js';
+import { describeEachStack, startTestStack, type TestStack } from '../helpers/local-stack.js';
 
 // Against measurement, in one real run on the local target (JupyterHub, jupyter-server, kernels,
 // Dask): calibrate the one-node model on the first cohort (a burst during the emulated build), then
@@ -23,123 +23,127 @@ import { startTestStack, type TestStack } from '../helpers/local-stack.js';
 // figures. Then `rehearse plan --from` the same record: the parameters become measured.
 const BIN = fileURLToPath(new URL('../../bin/rehearse.js', import.meta.url));
 const NOTEBOOK = fileURLToPath(new URL('../../scenarios/notebooks/dask-xarray-intro.ipynb', import.meta.url));
-let t: TestStack;
-let dir: string;
+describeEachStack('plan-local-calibration', (stack) => {
+  let t: TestStack;
+  let dir: string;
 
-beforeAll(async () => {
-  t = await startTestStack({ buildSeconds: 8 });
-  dir = mkdtempSync(join(tmpdir(), 'rehearse-plancal-'));
-});
-
-afterAll(async () => {
-  const { leftovers } = await t.stop();
-  expect(leftovers).toEqual([]);
-});
-
-function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('exit', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stderr });
-    });
+  beforeAll(async () => {
+    t = await startTestStack({ stack, buildSeconds: 8 });
+    dir = mkdtempSync(join(tmpdir(), 'rehearse-plancal-'));
   });
-}
 
-/** The record restricted to one cohort's users (arrivals and launches). */
-function cohortOnly(record: RunRecord, cohort: string): RunRecord {
-  const users = new Set(
-    record.events.flatMap((e) => (e.type === 'arrival' && e.cohort === cohort ? [e.user] : [])),
-  );
-  return { ...record, events: record.events.filter((e) => !('user' in e) || users.has(e.user)) };
-}
+  afterAll(async () => {
+    const { leftovers } = await t.stop();
+    expect(leftovers).toEqual([]);
+  });
 
-const rel = (a: number, b: number) => Math.abs(a - b) / b;
+  function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 170_000);
+      child.on('exit', (code) => {
+        clearTimeout(killer);
+        resolve({ code, stderr });
+      });
+    });
+  }
 
-describe('calibration against the local stack', () => {
-  it('calibrated on one cohort, predicts another cohort shape; plan --from marks parameters measured', async () => {
-    const file = join(dir, 'two-shapes.yaml');
-    writeFileSync(
-      file,
-      [
-        'name: two-shapes',
-        'seed: 9',
-        'target: { kind: local }',
-        'repo: gh/rehearse-examples/dask-intro/HEAD',
-        'cohorts:',
-        '  - { name: cal, users: 6, arrival: { kind: burst, over: 15s } }',
-        '  - { name: rush, users: 6, start: 45s, arrival: { kind: burst, over: 3s } }',
-        `session: { notebook: ${NOTEBOOK}, thinkTime: { median: 2s, p95: 5s }, duration: 25s }`,
-        'capacity: { user: { memory: 1Gi, cpu: 0.5 }, flavors: [m3.medium], nodeReady: 5m }',
-        '',
-      ].join('\n'),
+  /** The record restricted to one cohort's users (arrivals and launches). */
+  function cohortOnly(record: RunRecord, cohort: string): RunRecord {
+    const users = new Set(
+      record.events.flatMap((e) => (e.type === 'arrival' && e.cohort === cohort ? [e.user] : [])),
     );
-    const runs = join(dir, 'runs');
-    const r = await runCli(['run', file, '--out', runs, '--state-dir', t.stack.stateDir]);
-    expect(r.code, r.stderr).toBe(0);
-    const record = readRecord(join(runs, readdirSync(runs)[0] as string));
+    return { ...record, events: record.events.filter((e) => !('user' in e) || users.has(e.user)) };
+  }
 
-    const { scenario } = await loadScenario(file);
-    const cal = calibrate(defaultParams(scenario), cohortOnly(record, 'cal'), 'local');
-    expect(cal.localFit?.users).toBe(6);
-    const planned = planArrivals(scenario).arrivals;
-    const sim = simulate(
-      localTargetInput(
-        valuesOf(cal.params),
-        planned.map((a) => a.t),
-        scenario.seed,
-      ),
-    );
-    const rushIds = new Set(planned.filter((a) => a.cohort === 'rush').map((a) => a.id));
-    const predicted = sim.users
-      .filter((_, i) => rushIds.has(planned[i]?.id ?? ''))
-      .map((u) => u.timeToReady ?? Number.POSITIVE_INFINITY)
-      .sort((a, b) => a - b);
-    const measured = cohortOnly(record, 'rush')
-      .events.flatMap((e) => (e.type === 'step' && e.step === 'launch' && e.ok ? [e.duration] : []))
-      .sort((a, b) => a - b);
-    expect(measured).toHaveLength(6);
-    const figures = {
-      fit: cal.localFit,
-      p50: { predicted: percentile(predicted, 50), measured: percentile(measured, 50) },
-      p95: { predicted: percentile(predicted, 95), measured: percentile(measured, 95) },
-    };
-    console.log(`plan-local-calibration: ${JSON.stringify(figures)}`);
-    // Prediction accuracy is a timing figure (STYLE: timings belong in bench/, not pass/fail here):
-    // it is logged above and reported in the issue note (goal 25%). The test only catches a broken
-    // calibration: a prediction off by an order of magnitude.
-    expect(rel(figures.p50.predicted, figures.p50.measured)).toBeLessThan(9);
-    expect(rel(figures.p95.predicted, figures.p95.measured)).toBeLessThan(9);
+  const rel = (a: number, b: number) => Math.abs(a - b) / b;
 
-    let out = '';
-    const io = {
-      stdout: new Writable({
-        write(c, _e, done) {
-          out += String(c);
-          done();
-        },
-      }),
-      stderr: new Writable({ write: (_c, _e, done) => done() }),
-      env: {},
-    };
-    expect(await plan(io, file, { from: runs, json: true, out: join(dir, 'calibrated.plan.yaml') })).toBe(0);
-    const report = JSON.parse(out) as { params: Record<string, { origin: string; source: string }> };
-    for (const key of [
-      'spawn',
-      'spawnConcurrency',
-      'sessionWarmup',
-      'hubWork',
-      'binderOverhead',
-      'build',
-      'concurrentSpawnLimit',
-    ]) {
-      expect(report.params[key]?.origin, key).toBe('measured');
-      expect(report.params[key]?.source).toContain(record.meta.id);
-    }
-  }, 175_000);
+  describe('calibration against the local stack', () => {
+    it('calibrated on one cohort, predicts another cohort shape; plan --from marks parameters measured', async () => {
+      const file = join(dir, 'two-shapes.yaml');
+      writeFileSync(
+        file,
+        [
+          'name: two-shapes',
+          'seed: 9',
+          'target: { kind: local }',
+          'repo: gh/rehearse-examples/dask-intro/HEAD',
+          'cohorts:',
+          '  - { name: cal, users: 6, arrival: { kind: burst, over: 15s } }',
+          '  - { name: rush, users: 6, start: 45s, arrival: { kind: burst, over: 3s } }',
+          `session: { notebook: ${NOTEBOOK}, thinkTime: { median: 2s, p95: 5s }, duration: 25s }`,
+          'capacity: { user: { memory: 1Gi, cpu: 0.5 }, flavors: [m3.medium], nodeReady: 5m }',
+          '',
+        ].join('\n'),
+      );
+      const runs = join(dir, 'runs');
+      const r = await runCli(['run', file, '--out', runs, '--state-dir', t.stack.stateDir]);
+      expect(r.code, r.stderr).toBe(0);
+      const record = readRecord(join(runs, readdirSync(runs)[0] as string));
+
+      const { scenario } = await loadScenario(file);
+      const cal = calibrate(defaultParams(scenario), cohortOnly(record, 'cal'), 'local');
+      expect(cal.localFit?.users).toBe(6);
+      const planned = planArrivals(scenario).arrivals;
+      const sim = simulate(
+        localTargetInput(
+          valuesOf(cal.params),
+          planned.map((a) => a.t),
+          scenario.seed,
+        ),
+      );
+      const rushIds = new Set(planned.filter((a) => a.cohort === 'rush').map((a) => a.id));
+      const predicted = sim.users
+        .filter((_, i) => rushIds.has(planned[i]?.id ?? ''))
+        .map((u) => u.timeToReady ?? Number.POSITIVE_INFINITY)
+        .sort((a, b) => a - b);
+      const measured = cohortOnly(record, 'rush')
+        .events.flatMap((e) => (e.type === 'step' && e.step === 'launch' && e.ok ? [e.duration] : []))
+        .sort((a, b) => a - b);
+      expect(measured).toHaveLength(6);
+      const figures = {
+        fit: cal.localFit,
+        p50: { predicted: percentile(predicted, 50), measured: percentile(measured, 50) },
+        p95: { predicted: percentile(predicted, 95), measured: percentile(measured, 95) },
+      };
+      console.log(`plan-local-calibration: ${JSON.stringify(figures)}`);
+      // Prediction accuracy is a timing figure (STYLE: timings belong in bench/, not pass/fail here):
+      // it is logged above and reported in the issue note (goal 25%). The test only catches a broken
+      // calibration: a prediction off by an order of magnitude.
+      expect(rel(figures.p50.predicted, figures.p50.measured)).toBeLessThan(9);
+      expect(rel(figures.p95.predicted, figures.p95.measured)).toBeLessThan(9);
+
+      let out = '';
+      const io = {
+        stdout: new Writable({
+          write(c, _e, done) {
+            out += String(c);
+            done();
+          },
+        }),
+        stderr: new Writable({ write: (_c, _e, done) => done() }),
+        env: {},
+      };
+      expect(await plan(io, file, { from: runs, json: true, out: join(dir, 'calibrated.plan.yaml') })).toBe(
+        0,
+      );
+      const report = JSON.parse(out) as { params: Record<string, { origin: string; source: string }> };
+      for (const key of [
+        'spawn',
+        'spawnConcurrency',
+        'sessionWarmup',
+        'hubWork',
+        'binderOverhead',
+        'build',
+        'concurrentSpawnLimit',
+      ]) {
+        expect(report.params[key]?.origin, key).toBe('measured');
+        expect(report.params[key]?.source).toContain(record.meta.id);
+      }
+    }, 175_000);
+  });
 });
