@@ -18,22 +18,28 @@ const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/
 /** Label values must be strings (Magnum rejects others); YAML `true` or `5` would not be. */
 const labels = z.record(z.string(), z.string());
 
+/** A CAPI helm chart version (azimuth-cloud/capi-helm-charts releases), e.g. 0.16.0. */
+const CHART_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
 const template = z
   .object({
-    name: z
-      .string()
-      .min(1)
-      .describe('template name; change it to get a new template (Magnum refuses updates)'),
     image: z.string().regex(UUID, 'a Glance image UUID (Magnum reads shared images named by name as Unset)'),
+    imageName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ., _ and -')
+      .optional()
+      .describe("the image's name, for the template name (default: the UUID)"),
     capiHelmChartVersion: z
       .string()
-      .min(1)
-      .optional()
-      .describe('label capi_helm_chart_version (template only)'),
+      .regex(CHART_VERSION, 'a capi-helm-charts release, e.g. 0.16.0')
+      .describe('label capi_helm_chart_version: the version the Jetstream2 autoscaler works with'),
     labels: labels.optional().describe('extra template labels'),
   })
   .strict()
-  .describe('define a cluster template instead of referencing one');
+  .describe(
+    'define a cluster template instead of referencing one; its name (and Terraform address) is ' +
+      '<image>-capi-<capiHelmChartVersion>, so a new image or chart version makes a new template',
+  );
 
 export const jetstream2ConfigSchema = z
   .object({

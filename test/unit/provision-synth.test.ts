@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { provisionSynth } from '../../cli/commands/provision.js';
 import { chartSchemaDir, chartSchemaIssues } from '../../provision/jetstream2/chart-schema.js';
-import type { Jetstream2Config } from '../../provision/jetstream2/config.js';
+import { type Jetstream2Config, parseJetstream2Config } from '../../provision/jetstream2/config.js';
 import { synthesize } from '../../provision/jetstream2/synth.js';
 import { mergeValues, splitValues } from '../../provision/jetstream2/values.js';
 import { FIXTURE_PLAN, fixturePlan, readStack, SHARED_SCHEMAS, tmp } from '../fixtures/provision/helpers.js';
@@ -61,24 +61,51 @@ describe('cluster stack', () => {
     expect(cluster.variable?.cluster_template_id).toBeUndefined();
   });
 
-  it('or defines one', () => {
+  it('or defines one, named and addressed by image and CAPI chart version, created before the old one goes', () => {
     const { cluster } = synth({
-      cluster: { template: { name: 'k8s-133-capi-0.16.0', image: IMAGE, capiHelmChartVersion: '0.16.0' } },
+      cluster: {
+        template: {
+          image: IMAGE,
+          imageName: 'ubuntu-jammy-kube-v1.33.2-250626-0848',
+          capiHelmChartVersion: '0.16.0',
+        },
+      },
     });
-    const t = cluster.resource?.openstack_containerinfra_clustertemplate_v1?.template;
+    const templates = cluster.resource?.openstack_containerinfra_clustertemplate_v1 ?? {};
+    expect(Object.keys(templates)).toEqual(['template-ubuntu-jammy-kube-v1-33-2-250626-0848-capi-0-16-0']);
+    const t = Object.values(templates)[0];
     expect(t).toMatchObject({
-      name: 'k8s-133-capi-0.16.0',
+      // 2i2c's terraform/openstack/cluster.tf: "${var.image}-capi-${var.capi_helm_chart_version}"
+      name: 'ubuntu-jammy-kube-v1.33.2-250626-0848-capi-0.16.0',
       coe: 'kubernetes',
       image: IMAGE,
       server_type: 'vm',
       network_driver: 'calico',
       external_network_id: 'public',
       master_flavor: 'm3.small',
+      lifecycle: { create_before_destroy: true },
     });
     expect(t?.labels).toMatchObject({ capi_helm_chart_version: '0.16.0', auto_scaling_enabled: 'true' });
     expect(cluster.resource?.openstack_containerinfra_cluster_v1?.cluster?.cluster_template_id).toBe(
-      '${openstack_containerinfra_clustertemplate_v1.template.id}',
+      '${openstack_containerinfra_clustertemplate_v1.template-ubuntu-jammy-kube-v1-33-2-250626-0848-capi-0-16-0.id}',
     );
+    // Another chart version: another resource, so Terraform creates it and upgrades the cluster to it.
+    const next = synth({ cluster: { template: { image: IMAGE, capiHelmChartVersion: '0.17.0' } } }).cluster;
+    expect(Object.keys(next.resource?.openstack_containerinfra_clustertemplate_v1 ?? {})).toEqual([
+      `template-${IMAGE}-capi-0-17-0`,
+    ]);
+  });
+
+  it('refuses a template without its CAPI helm chart version', () => {
+    expect(() => parseJetstream2Config(`cluster:\n  template:\n    image: ${IMAGE}\n`, 'j.yaml')).toThrow(
+      /cluster.template.capiHelmChartVersion/,
+    );
+    expect(() =>
+      parseJetstream2Config(
+        `cluster:\n  template:\n    image: ${IMAGE}\n    capiHelmChartVersion: latest\n`,
+        'j.yaml',
+      ),
+    ).toThrow(/a capi-helm-charts release/);
   });
 
   it('sizes the cluster and default-worker from the plan, labels as strings, labels ignored after creation', () => {
@@ -94,7 +121,7 @@ describe('cluster stack', () => {
       merge_labels: true,
       floating_ip_enabled: false,
       create_timeout: 240,
-      timeouts: { create: '240m' },
+      timeouts: { create: '240m', update: '240m' },
       lifecycle: { ignore_changes: ['labels'] },
     });
     expect(c?.labels).toEqual({
