@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { RehearseError } from '../../scenarios/errors.js';
+import { magnumRefusals, type Refusal } from './magnum-plan-checks.js';
 
 /** Resource types whose deletion takes user servers with it. */
 export const GUARDED_PREFIX = 'openstack_containerinfra_';
@@ -59,6 +60,8 @@ export interface PlanSummary {
   changes: boolean;
   /** Guarded resources that would be deleted or replaced. */
   destructive: Destructive[];
+  /** Updates Magnum would refuse mid-apply (magnum-plan-checks.ts), with what to run first. */
+  refused: Refusal[];
 }
 
 /** Throws RehearseError TERRAFORM_PLAN_UNREADABLE (exit 1) when the text is not show-json output. */
@@ -93,7 +96,7 @@ export function summarizePlan(text: string, guardedPrefix: string = GUARDED_PREF
       ...(r.action_reason ? { reason: r.action_reason } : {}),
     });
   }
-  return { changes, destructive };
+  return { changes, destructive, refused: magnumRefusals(resources) };
 }
 
 /** One line per resource: `<address>: replace (flavor_id "m3.large" -> "m3.xl")`. */
