@@ -64,10 +64,13 @@ export function checkGuardrails(plan: NodeGroupPlan, config: Jetstream2Config = 
     if (g.minNodeCount > g.nodeCount || g.nodeCount > g.maxNodeCount) {
       errors.push(`${g.name}: need min_node_count <= node_count <= max_node_count`);
     }
-    if (g.autoscale) {
+    // Only default-worker's bounds are fixed: the driver reads them from the cluster labels
+    // (magnum_capi_helm driver.py `_get_node_counts`), and labels force a new cluster. Every other
+    // group's max is re-rendered into machineCountMax on a node-group update (`update_nodegroup`).
+    if (g.role === 'default-worker' && g.autoscale) {
       warnings.push(
-        `${g.name}: max_node_count ${g.maxNodeCount} cannot be raised after creation on Jetstream2 (the ` +
-          'Jetstream-managed autoscaler keeps the maximum it read at creation): size it for the largest event now',
+        `${g.name}: its min/max (${g.minNodeCount}..${g.maxNodeCount}) come from the cluster labels and ` +
+          'cannot change after creation (labels force a new cluster); other node groups can be resized later',
       );
     }
   }
