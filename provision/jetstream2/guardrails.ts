@@ -83,6 +83,7 @@ export function checkGuardrails(plan: NodeGroupPlan, config: Jetstream2Config = 
     );
   }
   checkQuota(need, config.quota, errors, warnings);
+  errors.push(...hubErrors(config));
   return { errors, warnings, need };
 }
 
@@ -112,6 +113,30 @@ function flavorOrError(
     errors.push(`${group}: unknown Jetstream2 flavor "${name}" (${err.hint ?? ''})`);
     return undefined;
   }
+}
+
+/**
+ * A public, long-lived hub: an ingress with a public host name must get TLS (cert-manager, installed
+ * by default, an issuer of your own, or secrets you create), and BinderHub must not build anything
+ * from anyone at any rate (an allowlist, or BinderHub's rate limit).
+ */
+export function hubErrors(config: Jetstream2Config): string[] {
+  const b = config.binderhub ?? {};
+  const errors: string[] = [];
+  const tls = b.tls ?? {};
+  if (tls.certManager === false && !tls.clusterIssuer && !tls.existingSecrets) {
+    errors.push(
+      'binderhub.tls: certManager: false leaves the public hosts without TLS — give clusterIssuer (your ' +
+        'cert-manager issuer) or existingSecrets: true (you create binderSecret/hubSecret), or drop certManager: false',
+    );
+  }
+  if (b.rateLimit === 0 && (b.repos?.allowedSpecs ?? []).length === 0) {
+    errors.push(
+      'binderhub: rateLimit 0 with no repos.allowedSpecs would build any repository for anyone, without limit — ' +
+        'list the organisations you serve (e.g. allowedSpecs: ["^ProjectPythia/.*$"]) or keep a rate limit',
+    );
+  }
+  return errors;
 }
 
 const WHAT = { cores: 'cores', ramGB: 'GB RAM', floatingIps: 'floating IPs' } as const;

@@ -216,9 +216,14 @@ describe('binderhub stack', () => {
       name: 'binderhub',
       chart: 'binderhub',
       repository: 'https://hub.jupyter.org/helm-chart/',
-      version: '${var.binderhub_chart_version}',
+      // Pinned: the version mybinder.org runs (charts.ts).
+      version: '1.0.0-0.dev.git.3983.h383374de',
       namespace: 'binderhub',
-      depends_on: ['helm_release.ingress-nginx'],
+      depends_on: [
+        'helm_release.nginx-ingress',
+        'helm_release.cert-manager',
+        'helm_release.letsencrypt-issuer',
+      ],
     });
     // A deep copy, untyped as the YAML Helm reads.
     const values = JSON.parse(JSON.stringify(result.values));
@@ -233,16 +238,27 @@ describe('binderhub stack', () => {
       concurrentSpawnLimit: 100,
       nodeSelector: { 'capi.stackhpc.com/node-group': 'core' },
     });
-    // Placeholders from a variable that is 0 unless raised for an event, not the plan's 10.
+    // Placeholders from a variable that is 0 unless raised for an event; each holds a node:
+    // perNode 7 × the 8 GB / 0.05 CPU guarantee.
     expect(hub.scheduling.userPlaceholder).toEqual({
       enabled: true,
       replicas: '${var.placeholder_replicas}',
+      resources: { requests: { memory: 56_000_000_000, cpu: 0.35 } },
     });
     expect(binderhub.variable?.placeholder_replicas).toMatchObject({ type: 'number', default: 0 });
     expect(hub.scheduling.podPriority).toEqual({ enabled: true, userPlaceholderPriority: -10 });
     expect(hub).not.toHaveProperty('prePuller');
     expect(hub.cull).toEqual({ enabled: true, timeout: 3600, every: 300 });
-    expect(values.config.RateLimiter).toEqual({ limit: 0 });
+    // BinderHub's own default; 0 only together with an allowlist (guardrails).
+    expect(values.config.RateLimiter).toEqual({ limit: 10 });
+    expect(values.config).not.toHaveProperty('GitHubRepoProvider');
+    // The dind disk capped through the image cleaner, in bytes: 15 GiB, prune down to 9 GiB.
+    expect(values.imageCleaner).toEqual({
+      enabled: true,
+      imageGCThresholdType: 'absolute',
+      imageGCThresholdHigh: 15 * 2 ** 30,
+      imageGCThresholdLow: 9 * 2 ** 30,
+    });
     expect(values.config.BinderHub).toEqual({
       use_registry: true,
       image_prefix: '${var.image_prefix}',
@@ -270,7 +286,10 @@ describe('binderhub stack', () => {
     const [fixed, templated] = (binderhub.resource?.helm_release?.binderhub?.values ?? []) as string[];
     // The plain YAML has no Terraform expression left for Terraform to splice in unquoted.
     expect(fixed).not.toContain('${');
-    expect(parse(fixed ?? '').jupyterhub.scheduling.userPlaceholder).toEqual({ enabled: true });
+    expect(parse(fixed ?? '').jupyterhub.scheduling.userPlaceholder).toEqual({
+      enabled: true,
+      resources: { requests: { memory: 56_000_000_000, cpu: 0.35 } },
+    });
     expect(templated).toBe(
       '${yamlencode({"registry" = {"url" = var.registry_url, "username" = var.registry_username}, ' +
         '"config" = {"BinderHub" = {"image_prefix" = var.image_prefix, "hub_url" = "https://${var.hub_host}"}}, ' +
@@ -289,12 +308,36 @@ describe('binderhub stack', () => {
     expect(parse(fixed ?? '', { version: '1.1' }).registry.username).toBe('no');
   });
 
-  it('pins the ingress-nginx chart through a variable with a default', () => {
+  it("installs NGINX Inc's nginx-ingress, cert-manager and a Let's Encrypt issuer, pinned", () => {
     const { binderhub } = synth();
-    expect(binderhub.resource?.helm_release?.['ingress-nginx']?.version).toBe(
-      '${var.ingress_nginx_chart_version}',
-    );
-    expect(binderhub.variable?.ingress_nginx_chart_version?.default).toBe('4.14.3');
+    const releases = binderhub.resource?.helm_release ?? {};
+    expect(releases['nginx-ingress']).toMatchObject({
+      repository: 'oci://ghcr.io/nginx/charts',
+      chart: 'nginx-ingress',
+      version: '2.4.4',
+      // Helm waits for the LoadBalancer's address: Octavia takes minutes.
+      timeout: 1200,
+    });
+    expect(releases['cert-manager']).toMatchObject({
+      repository: 'https://charts.jetstack.io',
+      chart: 'cert-manager',
+      version: 'v1.20.3',
+      namespace: 'cert-manager',
+    });
+    expect(parse(((releases['cert-manager']?.values ?? []) as string[])[0] ?? '').crds).toEqual({
+      enabled: true,
+    });
+    const issuer = releases['letsencrypt-issuer'];
+    expect(issuer).toMatchObject({
+      depends_on: ['helm_release.cert-manager'],
+      set: [{ name: 'email', value: '${var.acme_email}', type: 'string' }],
+    });
+    expect(parse(((issuer?.values ?? []) as string[])[0] ?? '')).toEqual({
+      name: 'letsencrypt-prod',
+      server: 'https://acme-v02.api.letsencrypt.org/directory',
+      ingressClassName: 'nginx',
+    });
+    expect(binderhub.resource?.helm_release).not.toHaveProperty('ingress-nginx');
   });
 
   it('takes hosts, TLS issuer, registry and chart version from the config instead of variables', () => {
@@ -302,14 +345,13 @@ describe('binderhub stack', () => {
       binderhub: {
         host: 'binder.example.org',
         hubHost: 'hub.example.org',
-        chartVersion: '1.0.0-0.dev.git.3600.habcdef0',
-        tls: { clusterIssuer: 'letsencrypt' },
+        chartVersions: { binderhub: '1.0.0-0.dev.git.3600.habcdef0' },
+        tls: { clusterIssuer: 'letsencrypt', acmeEmail: 'ops@example.org' },
         registry: { url: 'https://quay.io', username: 'org+robot', imagePrefix: 'quay.io/org/binder-' },
         rateLimit: 10,
       },
     });
     expect(Object.keys(binderhub.variable ?? {}).sort()).toEqual([
-      'ingress_nginx_chart_version',
       'kubeconfig_path',
       'placeholder_replicas',
       'registry_password',
@@ -320,7 +362,13 @@ describe('binderhub stack', () => {
       enabled: true,
       ingressClassName: 'nginx',
       hosts: ['binder.example.org'],
-      annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+      annotations: {
+        'nginx.org/client-max-body-size': '256m',
+        'nginx.org/proxy-buffering': 'false',
+        'nginx.org/proxy-read-timeout': '120s',
+        'cert-manager.io/cluster-issuer': 'letsencrypt',
+        'acme.cert-manager.io/http01-edit-in-place': 'true',
+      },
       tls: [{ hosts: ['binder.example.org'], secretName: 'binder-tls' }],
     });
     expect(v.config.RateLimiter).toEqual({ limit: 10 });
