@@ -210,7 +210,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
   provision
     .command('doctor')
     .description(
-      'check the cluster against a NodeGroupPlan (nodes Ready, node-group labels) and BinderHub /health',
+      'check the cluster against a NodeGroupPlan (nodes Ready, node-group labels, the autoscaler status, pending placeholders), BinderHub /health and its certificate',
     )
     .option(
       '--kubeconfig <file>',
@@ -219,6 +219,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--plan <file>', 'NodeGroupPlan YAML (rehearse plan --out)')
     .option('--binder-url <url>', 'BinderHub URL; checks <url>/health')
     .option('--context <name>', 'kubeconfig context (default: its current one)')
+    .option('--namespace <ns>', 'BinderHub namespace (the placeholders)', 'binderhub')
     .option('--json', 'print the checks as JSON')
     .action(run(async () => (await import('./commands/doctor.js')).provisionDoctor));
 
