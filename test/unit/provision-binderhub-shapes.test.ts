@@ -5,9 +5,14 @@
  * (provision/jetstream2/chart-schemas/, SOURCES.md), the repository allowlist, and the guardrails
  * that refuse a public hub without TLS or without any limit on what it builds.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chartSchemaIssues, serviceSchemaIssues } from '../../provision/jetstream2/chart-schema.js';
+import {
+  chartSchemaDir,
+  chartSchemaIssues,
+  serviceSchemaIssues,
+} from '../../provision/jetstream2/chart-schema.js';
 import type { Jetstream2Config } from '../../provision/jetstream2/config.js';
 import { hubErrors } from '../../provision/jetstream2/guardrails.js';
 import { synthesize } from '../../provision/jetstream2/synth.js';
@@ -156,5 +161,24 @@ describe('a public hub is refused without TLS or without limits', () => {
       'binderhub',
       'nginx-ingress',
     ]);
+  });
+});
+
+describe('vendored chart schemas', () => {
+  it('each has its licence beside it and its source commit in SOURCES.md', () => {
+    const dir = chartSchemaDir();
+    const sources = readFileSync(join(dir, 'SOURCES.md'), 'utf8');
+    const schemas = readdirSync(dir).filter((f) => f.endsWith('.schema.yaml'));
+    expect(schemas.sort()).toEqual([
+      'binderhub-chart-values.schema.yaml',
+      'binderhub-service-chart-values.schema.yaml',
+      'z2jh-chart-values.schema.yaml',
+    ]);
+    for (const f of schemas) {
+      const row = sources.split('\n').find((l) => l.includes(`\`${f}\``)) ?? '';
+      expect(row).toMatch(/@ [0-9a-f]{8,40}/);
+      const licence = /`(LICENSE-[a-z0-9-]+)`/.exec(row)?.[1] ?? '';
+      expect(readdirSync(dir)).toContain(licence);
+    }
   });
 });
