@@ -5,15 +5,9 @@
  * timeout; the wait polls every 15 s until its deadline.
  */
 import { spawn } from 'node:child_process';
-import {
-  AppsV1Api,
-  type ConfigurationOptions,
-  CoreV1Api,
-  KubeConfig,
-  Observable,
-  type ObservableMiddleware,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { InputError, RehearseError } from '../../scenarios/errors.js';
+import { withTimeout } from './doctor.js';
 import { NODE_GROUP_LABEL } from './guardrails.js';
 import { PLACEHOLDER_STATEFULSET, type PrescalePlan } from './prescale.js';
 
@@ -93,41 +87,27 @@ export function liveDeps(
           namespace,
           body: [{ op: 'replace', path: '/spec/replicas', value: replicas }],
         },
-        timeout(),
+        withTimeout(CALL_TIMEOUT_MS),
       );
     },
     runOpenstack: (args) => runCli('openstack', args, o.env),
     groupStatus: async (group, namespace) => {
-      const nodes = await core.listNode({ labelSelector: `${NODE_GROUP_LABEL}=${group}` }, timeout());
+      const nodes = await core.listNode(
+        { labelSelector: `${NODE_GROUP_LABEL}=${group}` },
+        withTimeout(CALL_TIMEOUT_MS),
+      );
       const ready = nodes.items.filter((n) =>
         n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       ).length;
       const pods = await core.listNamespacedPod(
         { namespace, labelSelector: 'component=user-placeholder', fieldSelector: 'status.phase=Pending' },
-        timeout(),
+        withTimeout(CALL_TIMEOUT_MS),
       );
       return { ready, pendingPlaceholders: pods.items.length };
     },
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     now: () => Date.now(),
     log,
-  };
-}
-
-/** Per-call options with an abort signal (client-node's middleware, as doctor.ts does). */
-function timeout(): ConfigurationOptions<ObservableMiddleware> {
-  const signal = AbortSignal.timeout(CALL_TIMEOUT_MS);
-  return {
-    middleware: [
-      {
-        pre: (ctx) => {
-          ctx.setSignal(signal);
-          return new Observable(Promise.resolve(ctx));
-        },
-        post: (res) => new Observable(Promise.resolve(res)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
   };
 }
 
