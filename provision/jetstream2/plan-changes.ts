@@ -15,6 +15,7 @@ import { magnumRefusals, type Refusal } from './magnum-plan-checks.js';
 
 /** Resource types whose deletion takes user servers with it. */
 export const GUARDED_PREFIX = 'openstack_containerinfra_';
+const TEMPLATE = 'openstack_containerinfra_clustertemplate_v1';
 
 const path = z.array(z.union([z.string(), z.number()]));
 const showJson = z
@@ -82,9 +83,14 @@ export function summarizePlan(text: string, guardedPrefix: string = GUARDED_PREF
     resources.some((r) => !idle(r.change.actions)) ||
     Object.values(parsed.data.output_changes ?? {}).some((o) => !idle(o.actions));
   const destructive: Destructive[] = [];
+  // A template superseded by a new one (a new image or CAPI chart version: a new address) is deleted
+  // once the cluster has moved to the new one; that costs no user anything. Still in use, Magnum
+  // refuses the delete, which magnumRefusals reports.
+  const newTemplate = resources.some((r) => r.type === TEMPLATE && r.change.actions.includes('create'));
   for (const r of resources) {
     if (!r.type.startsWith(guardedPrefix) || !r.change.actions.includes('delete')) continue;
     const replace = r.change.actions.includes('create');
+    if (r.type === TEMPLATE && !replace && newTemplate) continue;
     const fields = (r.change.replace_paths ?? []).map((p) =>
       describeField(p, r.change.before, r.change.after, r.change.before_sensitive, r.change.after_sensitive),
     );

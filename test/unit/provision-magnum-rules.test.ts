@@ -218,3 +218,37 @@ describe('cluster templates in use', () => {
     expect(magnumRefusals([gone, ...(moved ? [moved] : [])])).toEqual([]);
   });
 });
+
+describe('a new template version', () => {
+  it('create the new template, upgrade the cluster to it, delete the old one: not destructive, not refused', () => {
+    const show = JSON.parse(fixture('show-prescale.json')) as { resource_changes: ResourceChange[] };
+    const cluster = show.resource_changes.find((r) => r.type === 'openstack_containerinfra_cluster_v1');
+    if (!cluster) throw new Error('fixture has a cluster');
+    const T = '3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+    const changes = [
+      {
+        address: 'openstack_containerinfra_clustertemplate_v1.template-img-capi-0-17-0',
+        type: 'openstack_containerinfra_clustertemplate_v1',
+        change: { actions: ['create'], before: null, after: { name: 'img-capi-0.17.0' } },
+      },
+      {
+        ...cluster,
+        change: {
+          ...cluster.change,
+          actions: ['update'],
+          after: { ...(cluster.change.after as object), cluster_template_id: null },
+        },
+      },
+      {
+        address: 'openstack_containerinfra_clustertemplate_v1.template-img-capi-0-16-0',
+        type: 'openstack_containerinfra_clustertemplate_v1',
+        change: { actions: ['delete'], before: { id: T, name: 'img-capi-0.16.0' }, after: null },
+      },
+    ];
+    const s = summarizePlan(JSON.stringify({ resource_changes: changes }));
+    expect(s).toEqual({ changes: true, destructive: [], refused: [] });
+    // Without a new template, deleting the one the cluster keeps is refused.
+    const alone = summarizePlan(JSON.stringify({ resource_changes: [changes[2], cluster] }));
+    expect(alone.refused).toHaveLength(1);
+  });
+});
