@@ -189,10 +189,36 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
   provisionFlags(provision.command('destroy').description('delete BinderHub, then the cluster'))
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .action(run(async () => (await import('./commands/provision.js')).provisionDestroy));
+  const prescaleFlags = (c: Command) =>
+    c
+      .option('--plan <file>', 'NodeGroupPlan from `rehearse plan --out`', 'plan.yaml')
+      .option(
+        '--state <file>',
+        "`terraform show -json` of the cluster stack: Magnum's record to order the calls by",
+      )
+      .option('--cluster <name>', 'Magnum cluster name or UUID (default: from --state)')
+      .option('--namespace <ns>', 'BinderHub namespace (the placeholders)', 'binderhub')
+      .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: the one provision apply writes)')
+      .option('--context <name>', 'kubeconfig context')
+      .option('--wait <duration>', 'how long to wait for the nodes', '20m')
+      .option('--dry-run', 'print the steps, change nothing');
+  prescaleFlags(
+    provision
+      .command('prescale')
+      .description(
+        "do the plan's pre-scale step: placeholders, Magnum's min (in an order Magnum accepts), nodes checked",
+      )
+      .requiredOption('--at <T-duration>', 'which step, from the event start, e.g. T-30m'),
+  ).action(run(async () => (await import('./commands/prescale.js')).provisionPrescale));
+  prescaleFlags(
+    provision
+      .command('unscale')
+      .description("undo the pre-scale: min_node_count back to the plan's, no placeholders"),
+  ).action(run(async () => (await import('./commands/prescale.js')).provisionUnscale));
   provision
     .command('doctor')
     .description(
-      'check the cluster against a NodeGroupPlan (nodes Ready, node-group labels) and BinderHub /health',
+      'check the cluster against a NodeGroupPlan (nodes Ready, node-group labels, the autoscaler status, pending placeholders), BinderHub /health and its certificate',
     )
     .option(
       '--kubeconfig <file>',
@@ -201,6 +227,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--plan <file>', 'NodeGroupPlan YAML (rehearse plan --out)')
     .option('--binder-url <url>', 'BinderHub URL; checks <url>/health')
     .option('--context <name>', 'kubeconfig context (default: its current one)')
+    .option('--namespace <ns>', 'BinderHub namespace (the placeholders)', 'binderhub')
     .option('--json', 'print the checks as JSON')
     .action(run(async () => (await import('./commands/doctor.js')).provisionDoctor));
 

@@ -15,6 +15,7 @@ export interface DoctorFlags {
   plan?: string;
   binderUrl?: string;
   context?: string;
+  namespace?: string;
   json?: boolean;
 }
 
@@ -43,13 +44,14 @@ export async function provisionDoctor(io: CliIO, flags: DoctorFlags): Promise<nu
     ...(flags.context === undefined ? {} : { context: flags.context }),
     ...(plan ? { plan } : {}),
     ...(flags.binderUrl === undefined ? {} : { binderUrl: flags.binderUrl }),
+    ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
   });
   if (flags.json) {
     io.stdout.write(`${JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2)}\n`);
   } else {
     for (const c of checks) {
-      io.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(6)} ${c.detail}\n`);
-      if (!c.ok && c.hint) io.stdout.write(`            ${c.hint}\n`);
+      io.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(12)} ${c.detail}\n`);
+      if (!c.ok && c.hint) io.stdout.write(`                  ${c.hint}\n`);
     }
   }
   if (checks.some((c) => !c.ok && c.unreachable)) return ExitCode.unreachable;

@@ -1,7 +1,9 @@
 /**
- * The `binderhub` stack: the Helm provider on the cluster's kubeconfig, an ingress-nginx release (one
- * LoadBalancer, so one floating IP, in front of both hosts) and the BinderHub release with the values
- * of values.ts, checked against the chart schemas before synth.
+ * The `binderhub` stack: the Helm provider on the cluster's kubeconfig, NGINX Inc's nginx-ingress (one
+ * LoadBalancer, so one floating IP, in front of both hosts), cert-manager and a Let's Encrypt
+ * ClusterIssuer (addons.ts), and BinderHub in one of two shapes, its values checked against the chart
+ * schemas before synth: the jupyterhub/binderhub chart (values.ts), or binderhub-service beside a
+ * z2jh release as 2i2c deploys it (values-service.ts). Chart versions: charts.ts.
  *
  * Cross-stack hand-over by file, not by cdktf cross-stack references: the driver writes the cluster
  * stack's `kubeconfig` output to `kubeconfig_path` (mode 0600) and passes it as a variable. So this
@@ -15,27 +17,21 @@
  * would be stored there in clear.
  */
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider/index.js';
-import { Release } from '@cdktf/provider-helm/lib/release/index.js';
+import { Release, type ReleaseConfig } from '@cdktf/provider-helm/lib/release/index.js';
 import { Fn, LocalBackend, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { NodeGroupPlan } from '../../analysis/plan-types.js';
-import { assertChartValues } from './chart-schema.js';
+import { addAddons } from './addons.js';
+import { assertChartValues, assertServiceValues } from './chart-schema.js';
+import { CHARTS, type ChartRef, DEFAULT_CLUSTER_ISSUER, DEFAULT_DIND_DISK_GIB } from './charts.js';
 import { REQUIRED_TERRAFORM, variable } from './cluster-stack.js';
 import type { Jetstream2Config } from './config.js';
 import { binderhubValues, coreSelector, splitValues, type Values } from './values.js';
+import { serviceValues } from './values-service.js';
 
-export const BINDERHUB_CHART_REPOSITORY = 'https://hub.jupyter.org/helm-chart/';
-export const INGRESS_NGINX_REPOSITORY = 'https://kubernetes.github.io/ingress-nginx';
-/**
- * The newest ingress-nginx chart we could confirm (controller v1.14.3, kubernetes/ingress-nginx#14510,
- * 2026-02-02), not checked against the repository from here: `helm search repo
- * ingress-nginx/ingress-nginx --versions`. The project was retired in March 2026 (no releases or
- * security fixes after it); docs/jetstream2.md says what that means.
- */
-export const INGRESS_NGINX_CHART_VERSION = '4.14.3';
-/** BinderHub's RateLimiter off: a rehearsal launches many servers from one IP (protocols.md). */
-export const REHEARSAL_RATE_LIMIT = 0;
+/** BinderHub's own default (10 launches per client IP per hour); 0 only with an allowlist. */
+export const DEFAULT_RATE_LIMIT = 10;
 /** z2jh "Optimizations" page (capacity.md §4.1): cull after 1 h idle, checked every 5 min. */
 export const DEFAULT_CULL = { timeoutSec: 3600, everySec: 300 } as const;
 
@@ -55,12 +51,17 @@ export interface BinderhubStackProps {
 export class BinderhubStack extends TerraformStack {
   /** The values as Helm gets them, with `${var.<name>}` where Terraform fills in a variable. */
   readonly values: Values;
+  /** The release that holds BinderHub (binderhub, or binderhub-service). */
   readonly release: Release;
 
   constructor(scope: Construct, id: string, props: BinderhubStackProps) {
     super(scope, id);
     const { plan } = props;
     const b = props.config.binderhub ?? {};
+    // cert-manager's issuer unless TLS is brought another way (guardrails.ts refuses neither).
+    const issuer =
+      b.tls?.clusterIssuer ??
+      (b.tls?.certManager === false || b.tls?.existingSecrets ? undefined : DEFAULT_CLUSTER_ISSUER);
     this.addOverride('terraform.required_version', REQUIRED_TERRAFORM);
     new LocalBackend(this, { path: `${props.stateDir}/terraform.${id}.tfstate` });
     const kubeconfig = variable(
@@ -79,8 +80,8 @@ export class BinderhubStack extends TerraformStack {
       type: 'number',
       default: 0,
       description:
-        'user placeholder pods (z2jh userPlaceholder.replicas): 0 between events; before one, the ' +
-        `plan's pre-scale number (${plan.user.placeholders.replicas}) via TF_VAR_placeholder_replicas`,
+        'node-sized user placeholders (z2jh userPlaceholder.replicas, one per node to hold): 0 between ' +
+        'events; `rehearse provision prescale` sets them for the event (keep TF_VAR_placeholder_replicas at its number meanwhile)',
     });
     // The same input twice: with cdktf tokens for the release, with `${var.<name>}` for this.values.
     const input = (ref: (name: string, description: string) => string) => {
@@ -92,7 +93,7 @@ export class BinderhubStack extends TerraformStack {
         hubHost: known(b.hubHost, 'hub_host', 'JupyterHub host name, e.g. hub.example.org'),
         ingressClassName: b.ingressClassName ?? 'nginx',
         tls: {
-          ...(b.tls?.clusterIssuer ? { clusterIssuer: b.tls.clusterIssuer } : {}),
+          ...(issuer ? { clusterIssuer: issuer } : {}),
           binderSecret: b.tls?.binderSecret ?? 'binder-tls',
           hubSecret: b.tls?.hubSecret ?? 'hub-tls',
         },
@@ -105,68 +106,112 @@ export class BinderhubStack extends TerraformStack {
             'built image prefix, e.g. quay.io/<org>/binder-',
           ),
         },
-        rateLimit: b.rateLimit ?? REHEARSAL_RATE_LIMIT,
+        rateLimit: b.rateLimit ?? DEFAULT_RATE_LIMIT,
+        repos: { allowedSpecs: b.repos?.allowedSpecs ?? [], bannedSpecs: b.repos?.bannedSpecs ?? [] },
+        dindDiskGiB: b.dindDiskGiB ?? DEFAULT_DIND_DISK_GIB,
         cull: b.cull ?? DEFAULT_CULL,
       };
     };
     const expression = (name: string) => `\${var.${name}}`;
-    const tokens = binderhubValues({
-      ...input((name, description) => variable(this, name, description)),
-      placeholderReplicas: placeholders.numberValue,
+    const tokensIn = input((name, description) => variable(this, name, description));
+    const exprIn = input(expression);
+    const namespace = b.namespace ?? 'binderhub';
+    const versions = { ...defaultVersions(), ...b.chartVersions };
+    const addons = addAddons(this, {
+      core: coreSelector(plan),
+      ingressClassName: tokensIn.ingressClassName,
+      installIngress: b.installIngressController !== false,
+      certManager:
+        b.tls?.certManager === false || !issuer
+          ? undefined
+          : {
+              issuerName: issuer,
+              acmeEmail: b.tls?.acmeEmail ?? variable(this, 'acme_email', "Let's Encrypt account e-mail"),
+            },
+      versions,
     });
-    this.values = binderhubValues({
-      ...input(expression),
-      placeholderReplicas: expression('placeholder_replicas'),
-    });
+    const release = (
+      name: string,
+      chart: ChartRef,
+      version: string,
+      tokens: Values,
+      extra: Partial<ReleaseConfig>,
+    ) => {
+      const { fixed, templated } = splitValues(tokens, (leaf) => Token.isUnresolved(leaf));
+      return new Release(this, name, {
+        name,
+        repository: chart.repository,
+        chart: chart.chart,
+        version,
+        namespace,
+        createNamespace: true,
+        values: [stringify(fixed, YAML_OPTIONS), Fn.yamlencode(templated)],
+        // z2jh: image pulls on new nodes take 5-10 min; give helm 15 (seconds here).
+        timeout: 900,
+        ...extra,
+        ...(addons.length > 0 && !extra.dependsOn ? { dependsOn: addons } : {}),
+      });
+    };
+    const password = escapeSetValue(registryPassword.stringValue);
+    if (b.chart === 'binderhub-service') {
+      const hubImage = b.hubImage ?? {
+        name: variable(
+          this,
+          'hub_image_name',
+          'JupyterHub image with the binderhub package (BinderSpawnerMixin)',
+        ),
+        tag: variable(this, 'hub_image_tag', 'tag of hub_image_name'),
+      };
+      const tokens = serviceValues({ ...tokensIn, hubImage, placeholderReplicas: placeholders.numberValue });
+      const exprs = serviceValues({
+        ...exprIn,
+        hubImage: b.hubImage ?? { name: expression('hub_image_name'), tag: expression('hub_image_tag') },
+        placeholderReplicas: expression('placeholder_replicas'),
+      });
+      this.values = { jupyterhub: exprs.jupyterhub, 'binderhub-service': exprs.binderhubService };
+      if (props.validate !== false) {
+        assertServiceValues(
+          serviceValues({ ...exprIn, hubImage, placeholderReplicas: plan.user.placeholders.replicas }),
+        );
+      }
+      const hub = release('jupyterhub', CHARTS.jupyterhub, versions.jupyterhub, tokens.jupyterhub, {});
+      this.release = release(
+        'binderhub-service',
+        CHARTS.binderhubService,
+        versions.binderhubService,
+        tokens.binderhubService,
+        {
+          setSensitive: [{ name: 'buildPodsRegistryCredentials.password', type: 'string', value: password }],
+          dependsOn: [hub, ...addons],
+        },
+      );
+      return;
+    }
+    const tokens = binderhubValues({ ...tokensIn, placeholderReplicas: placeholders.numberValue });
+    this.values = binderhubValues({ ...exprIn, placeholderReplicas: expression('placeholder_replicas') });
     // The schema sees the plan's event-size placeholder count where the variable goes: every value
     // the variable takes is an integer too.
     if (props.validate !== false) {
-      assertChartValues(
-        binderhubValues({ ...input(expression), placeholderReplicas: plan.user.placeholders.replicas }),
-      );
+      assertChartValues(binderhubValues({ ...exprIn, placeholderReplicas: plan.user.placeholders.replicas }));
     }
-    const { fixed, templated } = splitValues(tokens, (leaf) => Token.isUnresolved(leaf));
-    const namespace = b.namespace ?? 'binderhub';
-    const ingress =
-      b.installIngressNginx === false
-        ? undefined
-        : new Release(this, 'ingress-nginx', {
-            name: 'ingress-nginx',
-            repository: INGRESS_NGINX_REPOSITORY,
-            chart: 'ingress-nginx',
-            version: variable(
-              this,
-              'ingress_nginx_chart_version',
-              'ingress-nginx chart version (helm search repo ingress-nginx/ingress-nginx --versions)',
-              INGRESS_NGINX_CHART_VERSION,
-            ),
-            namespace: 'ingress-nginx',
-            createNamespace: true,
-            values: [stringify({ controller: { nodeSelector: coreSelector(plan) } }, YAML_OPTIONS)],
-          });
-    this.release = new Release(this, 'binderhub', {
-      name: 'binderhub',
-      repository: BINDERHUB_CHART_REPOSITORY,
-      chart: 'binderhub',
-      // BinderHub publishes development versions only (1.0.0-0.dev.git.<n>.h<sha>): pin one.
-      version:
-        b.chartVersion ??
-        variable(
-          this,
-          'binderhub_chart_version',
-          'BinderHub chart version (helm search repo jupyterhub/binderhub --devel --versions)',
-        ),
-      namespace,
-      createNamespace: true,
-      values: [stringify(fixed, YAML_OPTIONS), Fn.yamlencode(templated)],
-      setSensitive: [
-        { name: 'registry.password', type: 'string', value: escapeSetValue(registryPassword.stringValue) },
-      ],
-      // z2jh: image pulls on new nodes take 5-10 min; give helm 15 (seconds here).
-      timeout: 900,
-      ...(ingress ? { dependsOn: [ingress] } : {}),
+    this.release = release('binderhub', CHARTS.binderhub, versions.binderhub, tokens, {
+      setSensitive: [{ name: 'registry.password', type: 'string', value: password }],
     });
   }
+}
+
+/** The pinned chart versions (charts.ts). */
+export function defaultVersions(): Record<
+  'binderhub' | 'jupyterhub' | 'binderhubService' | 'nginxIngress' | 'certManager',
+  string
+> {
+  return {
+    binderhub: CHARTS.binderhub.version,
+    jupyterhub: CHARTS.jupyterhub.version,
+    binderhubService: CHARTS.binderhubService.version,
+    nginxIngress: CHARTS.nginxIngress.version,
+    certManager: CHARTS.certManager.version,
+  };
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Validate our Helm values against the charts' own JSON schemas (draft-07, kept as YAML upstream):
  * BinderHub's values.schema.yaml for the whole object, and z2jh's for `values.jupyterhub`, which the
- * BinderHub schema leaves open (`additionalProperties: true`). Copies of both, with their licences, sit
- * in chart-schemas/ (from shared/reference/schemas; a test keeps them identical).
+ * BinderHub schema leaves open (`additionalProperties: true`); for the binderhub-service shape, z2jh's
+ * and binderhub-service's, one per release. Copies, with their licences and sources (SOURCES.md),
+ * sit in chart-schemas/.
  *
  * Helm applies a chart's schema to the *merged* values (chart defaults + ours), and its `required` lists
  * name keys that only the defaults supply (`pdb`, `replicas`, `image`, …). We validate our overrides
@@ -15,7 +16,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { InputError } from '../../scenarios/errors.js';
 
-export type ChartName = 'binderhub' | 'z2jh';
+export type ChartName = 'binderhub' | 'z2jh' | 'binderhub-service';
 
 /** The chart-schemas/ folder, from source (provision/jetstream2/) or from dist/provision/jetstream2/. */
 export function chartSchemaDir(): string {
@@ -71,9 +72,35 @@ export function chartSchemaIssues(values: unknown, dir: string = chartSchemaDir(
   return issues;
 }
 
+/** Every schema issue of the binderhub-service shape: each release against its own chart's schema. */
+export function serviceSchemaIssues(
+  values: { jupyterhub: unknown; binderhubService: unknown },
+  dir: string = chartSchemaDir(),
+): SchemaIssue[] {
+  return [
+    ...run('z2jh', `${dir}/z2jh-chart-values.schema.yaml`, values.jupyterhub, ''),
+    ...run(
+      'binderhub-service',
+      `${dir}/binderhub-service-chart-values.schema.yaml`,
+      values.binderhubService,
+      '',
+    ),
+  ];
+}
+
 /** Throws InputError HELM_VALUES_INVALID listing every issue. */
 export function assertChartValues(values: unknown, dir?: string): void {
-  const issues = chartSchemaIssues(values, dir);
+  throwIssues(chartSchemaIssues(values, dir));
+}
+
+export function assertServiceValues(
+  values: { jupyterhub: unknown; binderhubService: unknown },
+  dir?: string,
+): void {
+  throwIssues(serviceSchemaIssues(values, dir));
+}
+
+function throwIssues(issues: SchemaIssue[]): void {
   if (issues.length === 0) return;
   throw new InputError(
     'HELM_VALUES_INVALID',

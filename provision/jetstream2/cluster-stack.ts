@@ -81,7 +81,8 @@ export class ClusterStack extends TerraformStack {
       mergeLabels: true,
       floatingIpEnabled: false,
       createTimeout: CREATE_TIMEOUT_MIN,
-      timeouts: { create: `${CREATE_TIMEOUT_MIN}m` },
+      // update: a template change is a rolling upgrade of every node (provider default 30 min).
+      timeouts: { create: `${CREATE_TIMEOUT_MIN}m`, update: `${CREATE_TIMEOUT_MIN}m` },
       // With merge_labels the provider reads labels back rebuilt from Magnum's added/skipped/overridden
       // lists, and a labels diff would force a new cluster (capacity.md §2.2): ignore it.
       lifecycle: { ignoreChanges: ['labels'] },
@@ -147,9 +148,16 @@ function templateId(stack: TerraformStack, plan: NodeGroupPlan, config: Jetstrea
       'UUID of a Jetstream2 cluster template, e.g. kubernetes-1-33-jammy-fixed-labels (openstack coe cluster template list)',
     );
   }
-  // 2i2c's template (capacity.md §2.4), labels as in clusterLabels.
-  return new ContainerinfraClustertemplateV1(stack, 'template', {
-    name: t.name,
+  // 2i2c's template (terraform/openstack/cluster.tf), labels as in clusterLabels. Its name and its
+  // Terraform address come from the image and the CAPI helm chart version: a new version is a new
+  // resource, created first (create_before_destroy); the cluster moves to it through
+  // cluster_template_id, which the provider applies in place as Magnum's cluster upgrade (not
+  // ForceNew, provider v3.4 resourceContainerInfraClusterV1Update); the old template is deleted
+  // once no cluster references it. Changing a template in use in place would be refused
+  // (ClusterTemplateReferenced), and so would renaming it in place lose track of what it holds.
+  const name = templateName(t);
+  return new ContainerinfraClustertemplateV1(stack, templateAddress(name), {
+    name,
     coe: 'kubernetes',
     image: t.image,
     serverType: 'vm',
@@ -162,10 +170,21 @@ function templateId(stack: TerraformStack, plan: NodeGroupPlan, config: Jetstrea
     masterFlavor: plan.controlPlane.flavor,
     labels: {
       ...clusterLabels(plan),
-      ...(t.capiHelmChartVersion ? { capi_helm_chart_version: t.capiHelmChartVersion } : {}),
+      capi_helm_chart_version: t.capiHelmChartVersion,
       ...t.labels,
     },
+    lifecycle: { createBeforeDestroy: true },
   }).id;
+}
+
+/** 2i2c's naming: `<image>-capi-<capi_helm_chart_version>`. */
+export function templateName(t: { image: string; imageName?: string; capiHelmChartVersion: string }): string {
+  return `${t.imageName ?? t.image}-capi-${t.capiHelmChartVersion}`;
+}
+
+/** The template's construct id (Terraform resource name): `template-` and the name, dots as dashes. */
+export function templateAddress(name: string): string {
+  return `template-${name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-')}`;
 }
 
 /** A string variable of the stack; its value (a token) resolves to `${var.<name>}`. */

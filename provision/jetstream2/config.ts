@@ -18,22 +18,129 @@ const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/
 /** Label values must be strings (Magnum rejects others); YAML `true` or `5` would not be. */
 const labels = z.record(z.string(), z.string());
 
+/** A CAPI helm chart version (azimuth-cloud/capi-helm-charts releases), e.g. 0.16.0. */
+const CHART_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
 const template = z
   .object({
-    name: z
-      .string()
-      .min(1)
-      .describe('template name; change it to get a new template (Magnum refuses updates)'),
     image: z.string().regex(UUID, 'a Glance image UUID (Magnum reads shared images named by name as Unset)'),
+    imageName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ., _ and -')
+      .optional()
+      .describe("the image's name, for the template name (default: the UUID)"),
     capiHelmChartVersion: z
       .string()
-      .min(1)
-      .optional()
-      .describe('label capi_helm_chart_version (template only)'),
+      .regex(CHART_VERSION, 'a capi-helm-charts release, e.g. 0.16.0')
+      .describe('label capi_helm_chart_version: the version the Jetstream2 autoscaler works with'),
     labels: labels.optional().describe('extra template labels'),
   })
   .strict()
-  .describe('define a cluster template instead of referencing one');
+  .describe(
+    'define a cluster template instead of referencing one; its name (and Terraform address) is ' +
+      '<image>-capi-<capiHelmChartVersion>, so a new image or chart version makes a new template',
+  );
+
+/** A regular expression BinderHub matches specs with (GitHubRepoProvider.allowed_specs). */
+const specPattern = z.string().refine(
+  (p) => {
+    try {
+      new RegExp(p);
+      return true;
+    } catch {
+      // Not a valid pattern: the refine reports it.
+      return false;
+    }
+  },
+  { message: 'not a regular expression' },
+);
+const version = z.string().min(1);
+
+const binderhub = z
+  .object({
+    chart: z
+      .enum(['binderhub', 'binderhub-service'])
+      .optional()
+      .describe(
+        'binderhub: the jupyterhub/binderhub chart (z2jh inside); binderhub-service: 2i2c-org/binderhub-service ' +
+          'beside a z2jh release, as 2i2c deploys it (basehub)',
+      ),
+    chartVersions: z
+      .object({
+        binderhub: version.optional(),
+        jupyterhub: version.optional(),
+        binderhubService: version.optional(),
+        nginxIngress: version.optional(),
+        certManager: version.optional(),
+      })
+      .strict()
+      .optional()
+      .describe('override the pinned chart versions (charts.ts says where each default comes from)'),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/)
+      .optional(),
+    host: z.string().regex(HOST, 'a DNS name').optional().describe('BinderHub host, e.g. binder.example.org'),
+    hubHost: z.string().regex(HOST, 'a DNS name').optional().describe('JupyterHub host'),
+    tls: z
+      .object({
+        certManager: z
+          .boolean()
+          .optional()
+          .describe("install cert-manager and a Let's Encrypt ClusterIssuer (default true)"),
+        acmeEmail: z.email().optional().describe("Let's Encrypt account e-mail (else variable acme_email)"),
+        clusterIssuer: z.string().min(1).optional().describe('ClusterIssuer to annotate ingresses with'),
+        existingSecrets: z
+          .boolean()
+          .optional()
+          .describe('you create the TLS secrets yourself (no cert-manager, no issuer)'),
+        binderSecret: z.string().min(1).optional(),
+        hubSecret: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    ingressClassName: z.string().min(1).optional(),
+    installIngressController: z
+      .boolean()
+      .optional()
+      .describe("install NGINX Inc's nginx-ingress (default true)"),
+    registry: z
+      .object({
+        url: z.url().optional().describe('registry API URL, e.g. https://quay.io'),
+        username: z.string().min(1).optional(),
+        imagePrefix: z.string().min(1).optional().describe('e.g. quay.io/<org>/binder-'),
+      })
+      .strict()
+      .optional(),
+    repos: z
+      .object({
+        allowedSpecs: z
+          .array(specPattern)
+          .optional()
+          .describe('GitHubRepoProvider.allowed_specs, e.g. ^ProjectPythia/.*$'),
+        bannedSpecs: z.array(specPattern).optional().describe('GitHubRepoProvider.banned_specs'),
+      })
+      .strict()
+      .optional(),
+    rateLimit: z
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "BinderHub RateLimiter.limit per IP per hour (default 10, BinderHub's); 0 = off, only with allowedSpecs",
+      ),
+    dindDiskGiB: z.int().min(1).max(1000).optional().describe("cap on the image builders' disk (default 15)"),
+    hubImage: z
+      .object({ name: z.string().min(1), tag: z.string().min(1) })
+      .strict()
+      .optional()
+      .describe('binderhub-service: a JupyterHub image with the binderhub package (BinderSpawnerMixin)'),
+    cull: z
+      .object({ timeoutSec: z.int().min(60), everySec: z.int().min(10) })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 export const jetstream2ConfigSchema = z
   .object({
@@ -68,53 +175,7 @@ export const jetstream2ConfigSchema = z
       .describe(
         "the allocation's CPU quotas (openstack quota show); absent: Jetstream2 startup defaults, as warnings",
       ),
-    binderhub: z
-      .object({
-        chartVersion: z
-          .string()
-          .min(1)
-          .optional()
-          .describe('BinderHub chart version (helm search repo --devel)'),
-        namespace: z
-          .string()
-          .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/)
-          .optional(),
-        host: z
-          .string()
-          .regex(HOST, 'a DNS name')
-          .optional()
-          .describe('BinderHub host, e.g. binder.example.org'),
-        hubHost: z.string().regex(HOST, 'a DNS name').optional().describe('JupyterHub host'),
-        tls: z
-          .object({
-            clusterIssuer: z
-              .string()
-              .min(1)
-              .optional()
-              .describe('cert-manager ClusterIssuer to annotate ingresses with'),
-            binderSecret: z.string().min(1).optional(),
-            hubSecret: z.string().min(1).optional(),
-          })
-          .strict()
-          .optional(),
-        ingressClassName: z.string().min(1).optional(),
-        installIngressNginx: z.boolean().optional(),
-        registry: z
-          .object({
-            url: z.url().optional().describe('registry API URL, e.g. https://quay.io'),
-            username: z.string().min(1).optional(),
-            imagePrefix: z.string().min(1).optional().describe('e.g. quay.io/<org>/binder-'),
-          })
-          .strict()
-          .optional(),
-        rateLimit: z.int().min(0).optional().describe('BinderHub RateLimiter.limit per IP per hour; 0 = off'),
-        cull: z
-          .object({ timeoutSec: z.int().min(60), everySec: z.int().min(10) })
-          .strict()
-          .optional(),
-      })
-      .strict()
-      .optional(),
+    binderhub: binderhub.optional(),
   })
   .strict();
 

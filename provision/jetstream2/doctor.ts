@@ -8,6 +8,8 @@ import {
 } from '@kubernetes/client-node';
 import type { NodeGroupPlan } from '../../analysis/plan-types.js';
 import { InputError } from '../../scenarios/errors.js';
+import { autoscalerCheck, type DoctorCheck, placeholdersCheck } from './doctor-checks.js';
+import { certificate, clusterState } from './doctor-fetch.js';
 
 /**
  * `rehearse provision doctor`: is the cluster what the plan says, and is BinderHub up?
@@ -18,19 +20,15 @@ import { InputError } from '../../scenarios/errors.js';
  *            nodegroup role/labels never reach the nodes, capacity.md §1.6), and with a plan:
  *            each plan group has between minNodeCount and maxNodeCount Ready nodes, and the user
  *            group's nodes match the plan's user nodeSelector (else user pods never schedule)
+ *   autoscaler, placeholders   cluster-autoscaler-status and pending placeholders (doctor-checks.ts)
  *   binder   BinderHub's /health answers 200 with {"ok": true}
+ *   certificate  for an https --binder-url: the certificate it serves is trusted and not expiring
  * Each check says what it found and, when it fails, what to do. `unreachable` marks a check that
  * failed because the API server or BinderHub could not be reached or refused us (CLI exit 3).
  */
 export const NODE_GROUP_LABEL = 'capi.stackhpc.com/node-group';
 
-export interface DoctorCheck {
-  name: 'api' | 'ready' | 'labels' | 'binder';
-  ok: boolean;
-  detail: string;
-  hint?: string;
-  unreachable?: boolean;
-}
+export type { DoctorCheck } from './doctor-checks.js';
 
 export interface DoctorOptions {
   kubeconfigPath: string;
@@ -38,25 +36,33 @@ export interface DoctorOptions {
   plan?: NodeGroupPlan;
   binderUrl?: string;
   timeoutMs?: number;
+  /** BinderHub's namespace (the placeholders), default binderhub. */
+  namespace?: string;
+  now?: () => number;
 }
 
 export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
   const timeoutMs = o.timeoutMs ?? 15_000;
+  const now = o.now ?? Date.now;
   const checks: DoctorCheck[] = [];
-  const nodes = await listNodes(o, timeoutMs, checks);
+  const kc = loadKubeconfig(o);
+  const nodes = await listNodes(kc, timeoutMs, checks);
   if (nodes) {
     checks.push(readyCheck(nodes));
     checks.push(labelCheck(nodes, o.plan));
+    const cluster = await clusterState(kc, o.namespace ?? 'binderhub', withTimeout(timeoutMs));
+    checks.push(autoscalerCheck(cluster.autoscalerStatus, o.plan, now()));
+    checks.push(placeholdersCheck(cluster.placeholders, o.namespace ?? 'binderhub', now()));
   }
-  if (o.binderUrl !== undefined) checks.push(await binderHealth(o.binderUrl, timeoutMs));
+  if (o.binderUrl !== undefined) {
+    checks.push(await binderHealth(o.binderUrl, timeoutMs));
+    if (new URL(o.binderUrl).protocol === 'https:')
+      checks.push(await certificate(o.binderUrl, timeoutMs, now()));
+  }
   return checks;
 }
 
-async function listNodes(
-  o: DoctorOptions,
-  timeoutMs: number,
-  checks: DoctorCheck[],
-): Promise<V1Node[] | null> {
+function loadKubeconfig(o: DoctorOptions): KubeConfig {
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(o.kubeconfigPath);
@@ -71,9 +77,13 @@ async function listNodes(
       },
     );
   }
-  const server = kc.getCurrentCluster()?.server ?? '(no cluster)';
+  return kc;
+}
+
+/** Per-call options with an abort signal after timeoutMs. */
+export function withTimeout(timeoutMs: number): ConfigurationOptions<ObservableMiddleware> {
   const signal = AbortSignal.timeout(timeoutMs);
-  const withSignal: ConfigurationOptions<ObservableMiddleware> = {
+  return {
     middleware: [
       {
         pre: (ctx) => {
@@ -85,6 +95,11 @@ async function listNodes(
     ],
     middlewareMergeStrategy: 'append',
   };
+}
+
+async function listNodes(kc: KubeConfig, timeoutMs: number, checks: DoctorCheck[]): Promise<V1Node[] | null> {
+  const server = kc.getCurrentCluster()?.server ?? '(no cluster)';
+  const withSignal = withTimeout(timeoutMs);
   try {
     const list = await kc.makeApiClient(CoreV1Api).listNode({}, withSignal);
     checks.push({ name: 'api', ok: true, detail: `${server} answered: ${list.items.length} nodes` });

@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, RehearseError } from '../../scenarios/errors.js';
+import type { Refusal } from './magnum-plan-checks.js';
 import { describeDestructive, summarizePlan } from './plan-changes.js';
 import { ensureStateDir } from './state.js';
 import type { StackLocations, StackName } from './synth.js';
@@ -93,6 +94,7 @@ async function applyStack(o: DriveOptions, stack: StackName, vars: Record<string
   try {
     await run(planArgs(dir, planFile, vars));
     const summary = summarizePlan(await run(showJsonArgs(dir, planFile), true));
+    if (summary.refused.length > 0) throw magnumWouldRefuse(stack, summary.refused);
     if (summary.destructive.length > 0) {
       const lines = summary.destructive.map(describeDestructive).join('\n  ');
       if (!o.allowReplace) {
@@ -113,6 +115,27 @@ async function applyStack(o: DriveOptions, stack: StackName, vars: Record<string
   } finally {
     rmSync(planFile, { force: true });
   }
+}
+
+/**
+ * InputError MAGNUM_WOULD_REFUSE: Magnum would answer a call of this apply with an error, after the
+ * calls before it had already changed the cluster. Not overridable: the order is given instead.
+ */
+export function magnumWouldRefuse(stack: StackName, refused: Refusal[]): InputError {
+  const lines = refused.map((r) => `${r.address}: ${r.reason}`).join('\n  ');
+  const first = refused.flatMap((r) => r.first);
+  return new InputError(
+    'MAGNUM_WOULD_REFUSE',
+    `provision apply would fail mid-apply in the ${stack} stack; Magnum would answer:\n  ${lines}`,
+    {
+      hint:
+        first.length > 0
+          ? `run these first, in this order (python-openstackclient + python-magnumclient, your OS_* ` +
+            `credentials), then apply again:\n  ${first.join('\n  ')}`
+          : 'no order of calls makes this valid: change the plan or jetstream2.yaml (a template in use ' +
+            'cannot change: give a new image or capiHelmChartVersion, which makes a new template)',
+    },
+  );
 }
 
 /**

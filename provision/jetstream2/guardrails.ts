@@ -64,10 +64,13 @@ export function checkGuardrails(plan: NodeGroupPlan, config: Jetstream2Config = 
     if (g.minNodeCount > g.nodeCount || g.nodeCount > g.maxNodeCount) {
       errors.push(`${g.name}: need min_node_count <= node_count <= max_node_count`);
     }
-    if (g.autoscale) {
+    // Only default-worker's bounds are fixed: the driver reads them from the cluster labels
+    // (magnum_capi_helm driver.py `_get_node_counts`), and labels force a new cluster. Every other
+    // group's max is re-rendered into machineCountMax on a node-group update (`update_nodegroup`).
+    if (g.role === 'default-worker' && g.autoscale) {
       warnings.push(
-        `${g.name}: max_node_count ${g.maxNodeCount} cannot be raised after creation on Jetstream2 (the ` +
-          'Jetstream-managed autoscaler keeps the maximum it read at creation): size it for the largest event now',
+        `${g.name}: its min/max (${g.minNodeCount}..${g.maxNodeCount}) come from the cluster labels and ` +
+          'cannot change after creation (labels force a new cluster); other node groups can be resized later',
       );
     }
   }
@@ -80,6 +83,7 @@ export function checkGuardrails(plan: NodeGroupPlan, config: Jetstream2Config = 
     );
   }
   checkQuota(need, config.quota, errors, warnings);
+  errors.push(...hubErrors(config));
   return { errors, warnings, need };
 }
 
@@ -109,6 +113,30 @@ function flavorOrError(
     errors.push(`${group}: unknown Jetstream2 flavor "${name}" (${err.hint ?? ''})`);
     return undefined;
   }
+}
+
+/**
+ * A public, long-lived hub: an ingress with a public host name must get TLS (cert-manager, installed
+ * by default, an issuer of your own, or secrets you create), and BinderHub must not build anything
+ * from anyone at any rate (an allowlist, or BinderHub's rate limit).
+ */
+export function hubErrors(config: Jetstream2Config): string[] {
+  const b = config.binderhub ?? {};
+  const errors: string[] = [];
+  const tls = b.tls ?? {};
+  if (tls.certManager === false && !tls.clusterIssuer && !tls.existingSecrets) {
+    errors.push(
+      'binderhub.tls: certManager: false leaves the public hosts without TLS — give clusterIssuer (your ' +
+        'cert-manager issuer) or existingSecrets: true (you create binderSecret/hubSecret), or drop certManager: false',
+    );
+  }
+  if (b.rateLimit === 0 && (b.repos?.allowedSpecs ?? []).length === 0) {
+    errors.push(
+      'binderhub: rateLimit 0 with no repos.allowedSpecs would build any repository for anyone, without limit — ' +
+        'list the organisations you serve (e.g. allowedSpecs: ["^ProjectPythia/.*$"]) or keep a rate limit',
+    );
+  }
+  return errors;
 }
 
 const WHAT = { cores: 'cores', ramGB: 'GB RAM', floatingIps: 'floating IPs' } as const;

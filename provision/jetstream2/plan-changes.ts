@@ -11,9 +11,11 @@
  */
 import { z } from 'zod';
 import { RehearseError } from '../../scenarios/errors.js';
+import { magnumRefusals, type Refusal } from './magnum-plan-checks.js';
 
 /** Resource types whose deletion takes user servers with it. */
 export const GUARDED_PREFIX = 'openstack_containerinfra_';
+const TEMPLATE = 'openstack_containerinfra_clustertemplate_v1';
 
 const path = z.array(z.union([z.string(), z.number()]));
 const showJson = z
@@ -59,6 +61,8 @@ export interface PlanSummary {
   changes: boolean;
   /** Guarded resources that would be deleted or replaced. */
   destructive: Destructive[];
+  /** Updates Magnum would refuse mid-apply (magnum-plan-checks.ts), with what to run first. */
+  refused: Refusal[];
 }
 
 /** Throws RehearseError TERRAFORM_PLAN_UNREADABLE (exit 1) when the text is not show-json output. */
@@ -79,9 +83,14 @@ export function summarizePlan(text: string, guardedPrefix: string = GUARDED_PREF
     resources.some((r) => !idle(r.change.actions)) ||
     Object.values(parsed.data.output_changes ?? {}).some((o) => !idle(o.actions));
   const destructive: Destructive[] = [];
+  // A template superseded by a new one (a new image or CAPI chart version: a new address) is deleted
+  // once the cluster has moved to the new one; that costs no user anything. Still in use, Magnum
+  // refuses the delete, which magnumRefusals reports.
+  const newTemplate = resources.some((r) => r.type === TEMPLATE && r.change.actions.includes('create'));
   for (const r of resources) {
     if (!r.type.startsWith(guardedPrefix) || !r.change.actions.includes('delete')) continue;
     const replace = r.change.actions.includes('create');
+    if (r.type === TEMPLATE && !replace && newTemplate) continue;
     const fields = (r.change.replace_paths ?? []).map((p) =>
       describeField(p, r.change.before, r.change.after, r.change.before_sensitive, r.change.after_sensitive),
     );
@@ -93,7 +102,7 @@ export function summarizePlan(text: string, guardedPrefix: string = GUARDED_PREF
       ...(r.action_reason ? { reason: r.action_reason } : {}),
     });
   }
-  return { changes, destructive };
+  return { changes, destructive, refused: magnumRefusals(resources) };
 }
 
 /** One line per resource: `<address>: replace (flavor_id "m3.large" -> "m3.xl")`. */

@@ -10,6 +10,7 @@ import { BinderhubStack } from './binderhub-stack.js';
 import { ClusterStack } from './cluster-stack.js';
 import type { Jetstream2Config } from './config.js';
 import { assertGuardrails } from './guardrails.js';
+import { assertProviderSchema } from './provider-schema.js';
 import { ensureStateDir, stateLocation } from './state.js';
 import type { Values } from './values.js';
 
@@ -76,6 +77,10 @@ export function synthesize(opts: SynthOptions): SynthResult {
     validate: !opts.lenient,
   });
   app.synth();
+  if (!opts.lenient) {
+    // Hand-written constructs: every argument checked against the provider's own schema.
+    assertProviderSchema(JSON.parse(readFileSync(join(stackDir(outdir, 'cluster'), 'cdk.tf.json'), 'utf8')));
+  }
   ensureStateDir(stateDir);
   return {
     outdir,

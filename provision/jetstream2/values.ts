@@ -11,6 +11,9 @@
  * builds (the dind daemonset and the image cleaner) on the user group.
  */
 import type { NodeGroupPlan } from '../../analysis/plan-types.js';
+import { largePlaceholderRequests } from './prescale.js';
+
+const GIB = 2 ** 30;
 
 export interface BinderhubValuesInput {
   plan: NodeGroupPlan;
@@ -23,6 +26,10 @@ export interface BinderhubValuesInput {
   registry: { url: string; username: string; imagePrefix: string };
   /** BinderHub RateLimiter.limit (launches per client IP per hour); 0 turns it off for rehearsals. */
   rateLimit: number;
+  /** GitHubRepoProvider.allowed_specs / banned_specs (regular expressions); empty: not set. */
+  repos: { allowedSpecs: string[]; bannedSpecs: string[] };
+  /** Cap on the image builders' disk (GiB). */
+  dindDiskGiB: number;
   cull: { timeoutSec: number; everySec: number };
   /**
    * userPlaceholder.replicas: a Terraform variable (0 between events), never the plan's event-size
@@ -42,20 +49,14 @@ export function binderhubValues(input: BinderhubValuesInput): Values {
   const { plan } = input;
   const core = coreSelector(plan);
   const user = plan.user.nodeSelector;
-  const annotations = input.tls.clusterIssuer
-    ? { 'cert-manager.io/cluster-issuer': input.tls.clusterIssuer }
-    : undefined;
-  const ingress = (host: string, secretName: string) => ({
+  const ingress = (host: string, secretName: string, kind: 'binder' | 'hub') => ({
     enabled: true,
     ingressClassName: input.ingressClassName,
     hosts: [host],
-    ...(annotations ? { annotations } : {}),
+    annotations: ingressAnnotations(kind, input.tls.clusterIssuer),
     tls: [{ hosts: [host], secretName }],
   });
-  const { guarantee, limit, placeholders } = plan.user;
-  // z2jh gives placeholders the user pods' requests; say so explicitly only when the plan differs.
-  const samePlaceholder =
-    placeholders.requests.cpu === guarantee.cpu && placeholders.requests.memory === guarantee.memory;
+  const { guarantee, limit } = plan.user;
   return {
     nodeSelector: core,
     service: { type: 'ClusterIP' },
@@ -76,12 +77,22 @@ export function binderhubValues(input: BinderhubValuesInput): Values {
         // KubernetesBuildExecutor.node_selector: both on the user group, where the builds run.
         build_node_selector: user,
       },
+      ...repoProvider(input.repos),
       // BinderHub's default is 10 launches per client IP per hour: a rehearsal from one machine
       // would be refused after 10 attendees (protocols.md). Restore it after the rehearsal.
       RateLimiter: { limit: input.rateLimit },
       KubernetesBuildExecutor: { node_selector: user },
     },
-    ingress: ingress(input.binderHost, input.tls.binderSecret),
+    ingress: ingress(input.binderHost, input.tls.binderSecret, 'binder'),
+    // The dind daemonset keeps images on a hostPath, which no sizeLimit can bound: the image cleaner
+    // in absolute mode (bytes; "use absolute mode when you are using DIND", docker-image-cleaner)
+    // prunes — with the node cordoned — once the builders' disk passes the cap.
+    imageCleaner: {
+      enabled: true,
+      imageGCThresholdType: 'absolute',
+      imageGCThresholdHigh: input.dindDiskGiB * GIB,
+      imageGCThresholdLow: Math.floor(input.dindDiskGiB * 0.6) * GIB,
+    },
     jupyterhub: {
       hub: { concurrentSpawnLimit: plan.hub.concurrentSpawnLimit, nodeSelector: core },
       proxy: { service: { type: 'ClusterIP' }, chp: { nodeSelector: core } },
@@ -96,11 +107,12 @@ export function binderhubValues(input: BinderhubValuesInput): Values {
       scheduling: {
         // Placeholders at priority -10: the lowest that still triggers scale-up (cluster-autoscaler's
         // expendable-pods cutoff, capacity.md §4.3) and below every user pod, so they are evicted first.
-        podPriority: { enabled: true, userPlaceholderPriority: placeholders.priority },
+        podPriority: { enabled: true, userPlaceholderPriority: plan.user.placeholders.priority },
         userPlaceholder: {
           enabled: true,
           replicas: input.placeholderReplicas,
-          ...(samePlaceholder ? {} : { resources: { requests: placeholders.requests } }),
+          // One placeholder holds one node (provision prescale): what a node's users are guaranteed.
+          resources: { requests: largePlaceholderRequests(plan) },
         },
         userScheduler: { nodeSelector: core },
         corePods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
@@ -109,9 +121,44 @@ export function binderhubValues(input: BinderhubValuesInput): Values {
       // No prePuller settings: the BinderHub chart turns z2jh's hook and continuous pullers off
       // (every repository has its own image), so a prePuller.hook.nodeSelector would do nothing.
       cull: { enabled: true, timeout: input.cull.timeoutSec, every: input.cull.everySec },
-      ingress: ingress(input.hubHost, input.tls.hubSecret),
+      ingress: ingress(input.hubHost, input.tls.hubSecret, 'hub'),
     },
   };
+}
+
+/**
+ * Ingress annotations for NGINX Inc's controller, as 2i2c sets them (basehub values.yaml): no
+ * buffering and a 120 s read timeout (BinderHub's build log is a long event stream), websocket
+ * upgrades on the hub (kernels), 256m bodies (notebook uploads), and cert-manager's issuer with
+ * http01-edit-in-place (nginx-ingress refuses the duplicate host of a separate ACME ingress).
+ */
+export function ingressAnnotations(kind: 'binder' | 'hub', clusterIssuer?: string): Record<string, string> {
+  return {
+    'nginx.org/client-max-body-size': '256m',
+    'nginx.org/proxy-buffering': 'false',
+    'nginx.org/proxy-read-timeout': '120s',
+    ...(kind === 'hub'
+      ? {
+          'nginx.org/location-snippets':
+            'proxy_set_header Upgrade $http_upgrade;\nproxy_set_header Connection $connection_upgrade;\n',
+        }
+      : {}),
+    ...(clusterIssuer
+      ? {
+          'cert-manager.io/cluster-issuer': clusterIssuer,
+          'acme.cert-manager.io/http01-edit-in-place': 'true',
+        }
+      : {}),
+  };
+}
+
+/** BinderHub's GitHubRepoProvider allow/deny lists, when given. */
+export function repoProvider(repos: { allowedSpecs: string[]; bannedSpecs: string[] }): Values {
+  const provider: Values = {
+    ...(repos.allowedSpecs.length > 0 ? { allowed_specs: repos.allowedSpecs } : {}),
+    ...(repos.bannedSpecs.length > 0 ? { banned_specs: repos.bannedSpecs } : {}),
+  };
+  return Object.keys(provider).length > 0 ? { GitHubRepoProvider: provider } : {};
 }
 
 /** nodeSelector of the plan's core group (its labels carry capi.stackhpc.com/node-group). */

@@ -4,7 +4,7 @@
  * /health, both on 127.0.0.1 port 0. The plan is the Pythia fixture (default-worker 1..1, core
  * 1..1, user-m3-large 1..11).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,24 @@ import { node } from '../helpers/kube-fixtures.js';
 
 const PLAN = join(import.meta.dirname, '../fixtures/provision/pythia.plan.yaml');
 const NODES = '/api/v1/nodes';
+const STATUS_CM = '/api/v1/namespaces/kube-system/configmaps/cluster-autoscaler-status';
+const PLACEHOLDERS = '/api/v1/namespaces/binderhub/pods';
+
+/** An autoscaler status fixture (fixtures/provision/autoscaler-status-*.json), written just now. */
+function serveAutoscalerStatus(fixture: 'healthy' | 'broken'): void {
+  const cm = JSON.parse(
+    readFileSync(
+      join(import.meta.dirname, `../fixtures/provision/autoscaler-status-${fixture}.json`),
+      'utf8',
+    ),
+  ) as { data: { status: string } };
+  const now = new Date().toISOString().replace('T', ' ').replace('Z', ' +0000 UTC');
+  cm.data.status = cm.data.status.replace(/^time: .*$/m, `time: ${now}`);
+  api.route('GET', STATUS_CM, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(cm));
+  });
+}
 
 let api: FakeKubeApi;
 let dir: string;
@@ -84,15 +102,41 @@ const HEALTH_OK = {
 describe('provision doctor (fake Kubernetes API server, fake BinderHub)', () => {
   it('passes a cluster that matches the plan, with BinderHub healthy', async () => {
     api.set(NODES, healthy());
+    api.set(PLACEHOLDERS, []);
+    serveAutoscalerStatus('healthy');
     const { code, out } = await doctor({ plan: PLAN, binderUrl: await fakeBinder(200, HEALTH_OK) });
     expect(
       out
         .split('\n')
         .filter((l) => l.startsWith('ok  '))
         .map((l) => l.split(/\s+/)[1]),
-    ).toEqual(['api', 'ready', 'labels', 'binder']);
+    ).toEqual(['api', 'ready', 'labels', 'autoscaler', 'placeholders', 'binder']);
     expect(out).toContain('node groups default-worker: 1, core: 1, user-m3-large: 2');
+    expect(out).toContain('user-m3-large 2/2 ready (min 1, max 11)');
     expect(code).toBe(0);
+  });
+
+  it("fails on the autoscaler's own status: a group capped below the plan, scale-up in backoff", async () => {
+    api.set(NODES, healthy());
+    api.set(PLACEHOLDERS, []);
+    serveAutoscalerStatus('broken');
+    const { code, out } = await doctor({ plan: PLAN });
+    expect(out).toMatch(
+      /^FAIL autoscaler +user-m3-large: maxSize 1 below the plan's 11; user-m3-large: scale-up in backoff \(timeout: /m,
+    );
+    expect(out).toContain('replace max_node_count=11');
+    expect(api.requests.some((r) => r.path === STATUS_CM)).toBe(true);
+    expect(code).toBe(1);
+  });
+
+  it('fails when no autoscaler writes a status', async () => {
+    api.set(NODES, healthy());
+    api.set(PLACEHOLDERS, []);
+    const { code, out } = await doctor({ plan: PLAN });
+    expect(out).toMatch(
+      /^FAIL autoscaler +no ConfigMap kube-system\/cluster-autoscaler-status\n.*auto_scaling_enabled=true/m,
+    );
+    expect(code).toBe(1);
   });
 
   it('fails on a NotReady node, a node without its group label and a group over the plan', async () => {
@@ -181,6 +225,8 @@ describe('provision doctor (fake Kubernetes API server, fake BinderHub)', () => 
 
   it('reads the kubeconfig provision apply writes when --kubeconfig is not given', async () => {
     api.set(NODES, healthy());
+    api.set(PLACEHOLDERS, []);
+    serveAutoscalerStatus('healthy');
     const cwd = process.cwd();
     process.chdir(dir);
     try {

@@ -55,8 +55,8 @@ describe('rehearse provision destroy', () => {
       `${c} init -input=false`,
       `${c} output -raw kubeconfig`,
       `${b} init -input=false`,
-      `${b} destroy ${run} -var=kubeconfig_path=${kubeconfig} -var=binder_host=${p} ` +
-        `-var=binderhub_chart_version=${p} -var=image_prefix=${p} -var=registry_password=${p} ` +
+      `${b} destroy ${run} -var=kubeconfig_path=${kubeconfig} -var=acme_email=${p} -var=binder_host=${p} ` +
+        `-var=image_prefix=${p} -var=registry_password=${p} ` +
         `-var=registry_url=${p} -var=registry_username=${p}`,
       `${c} init -input=false`,
       `${c} destroy ${run} -var=cluster_template_id=${p}`,

@@ -16,15 +16,22 @@ function thrown(fn: () => unknown): RehearseError {
 }
 
 describe('guardrails', () => {
-  it('the fixture plan passes, with the fixed-max warning and quota needs counted exactly', () => {
+  it('the fixture plan passes with no warning, quota needs counted exactly', () => {
     const r = checkGuardrails(fixturePlan(), { quota: { cores: 200, ramGB: 700, floatingIps: 10 } });
     expect(r.errors).toEqual([]);
     // control plane m3.small 2 + default-worker m3.small 2 + core m3.quad 4 + 11 x m3.large 16 = 184;
     // RAM 6 + 6 + 15 + 11 x 60 = 687; floating IPs: the API load balancer and the ingress.
     expect(r.need).toEqual({ cores: 184, ramGB: 687, floatingIps: 2 });
-    expect(r.warnings).toEqual([
-      'user-m3-large: max_node_count 11 cannot be raised after creation on Jetstream2 (the Jetstream-managed ' +
-        'autoscaler keeps the maximum it read at creation): size it for the largest event now',
+    // The user group's max can be raised later (the driver re-renders machineCountMax): no warning.
+    expect(r.warnings).toEqual([]);
+  });
+
+  it("warns that an autoscaled default-worker's bounds are fixed at creation", () => {
+    const plan = fixturePlan();
+    Object.assign(plan.groups[0]!, { maxNodeCount: 3, autoscale: true });
+    expect(checkGuardrails(plan, { quota: { cores: 200, ramGB: 700, floatingIps: 10 } }).warnings).toEqual([
+      'default-worker: its min/max (1..3) come from the cluster labels and cannot change after creation ' +
+        '(labels force a new cluster); other node groups can be resized later',
     ]);
   });
 
@@ -109,7 +116,7 @@ describe('jetstream2.yaml', () => {
   it('lists every issue with its path: non-string label, unknown key, both template forms', () => {
     const err = thrown(() =>
       parseJetstream2Config(
-        'cluster:\n  templateId: 3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n  template: {name: t, image: 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d}\n' +
+        'cluster:\n  templateId: 3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n  template: {image: 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d, capiHelmChartVersion: 0.16.0}\n' +
           '  labels: {max_node_count: 5}\nbinderhub: {hots: x}\n',
         'j.yaml',
       ),
@@ -127,7 +134,7 @@ describe('jetstream2.yaml', () => {
   it('rejects defining and referencing a template at once', () => {
     const err = thrown(() =>
       parseJetstream2Config(
-        'cluster:\n  templateId: 3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n  template: {name: t, image: 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d}\n',
+        'cluster:\n  templateId: 3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n  template: {image: 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d, capiHelmChartVersion: 0.16.0}\n',
         'j.yaml',
       ),
     );

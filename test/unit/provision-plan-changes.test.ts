@@ -41,7 +41,11 @@ describe('summarizePlan (terraform show -json of a saved plan)', () => {
   });
 
   it('a plan of no-ops has no changes and nothing destructive', () => {
-    expect(summarizePlan(readFileSync(SHOW_NOOP, 'utf8'))).toEqual({ changes: false, destructive: [] });
+    expect(summarizePlan(readFileSync(SHOW_NOOP, 'utf8'))).toEqual({
+      changes: false,
+      destructive: [],
+      refused: [],
+    });
     // An output change alone is a change (apply records it).
     const outputOnly = { output_changes: { kubeconfig: { actions: ['update'] } } };
     expect(summarizePlan(JSON.stringify(outputOnly)).changes).toBe(true);

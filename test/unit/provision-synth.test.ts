@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { provisionSynth } from '../../cli/commands/provision.js';
 import { chartSchemaDir, chartSchemaIssues } from '../../provision/jetstream2/chart-schema.js';
-import type { Jetstream2Config } from '../../provision/jetstream2/config.js';
+import { type Jetstream2Config, parseJetstream2Config } from '../../provision/jetstream2/config.js';
 import { synthesize } from '../../provision/jetstream2/synth.js';
 import { mergeValues, splitValues } from '../../provision/jetstream2/values.js';
 import { FIXTURE_PLAN, fixturePlan, readStack, SHARED_SCHEMAS, tmp } from '../fixtures/provision/helpers.js';
@@ -61,24 +61,51 @@ describe('cluster stack', () => {
     expect(cluster.variable?.cluster_template_id).toBeUndefined();
   });
 
-  it('or defines one', () => {
+  it('or defines one, named and addressed by image and CAPI chart version, created before the old one goes', () => {
     const { cluster } = synth({
-      cluster: { template: { name: 'k8s-133-capi-0.16.0', image: IMAGE, capiHelmChartVersion: '0.16.0' } },
+      cluster: {
+        template: {
+          image: IMAGE,
+          imageName: 'ubuntu-jammy-kube-v1.33.2-250626-0848',
+          capiHelmChartVersion: '0.16.0',
+        },
+      },
     });
-    const t = cluster.resource?.openstack_containerinfra_clustertemplate_v1?.template;
+    const templates = cluster.resource?.openstack_containerinfra_clustertemplate_v1 ?? {};
+    expect(Object.keys(templates)).toEqual(['template-ubuntu-jammy-kube-v1-33-2-250626-0848-capi-0-16-0']);
+    const t = Object.values(templates)[0];
     expect(t).toMatchObject({
-      name: 'k8s-133-capi-0.16.0',
+      // 2i2c's terraform/openstack/cluster.tf: "${var.image}-capi-${var.capi_helm_chart_version}"
+      name: 'ubuntu-jammy-kube-v1.33.2-250626-0848-capi-0.16.0',
       coe: 'kubernetes',
       image: IMAGE,
       server_type: 'vm',
       network_driver: 'calico',
       external_network_id: 'public',
       master_flavor: 'm3.small',
+      lifecycle: { create_before_destroy: true },
     });
     expect(t?.labels).toMatchObject({ capi_helm_chart_version: '0.16.0', auto_scaling_enabled: 'true' });
     expect(cluster.resource?.openstack_containerinfra_cluster_v1?.cluster?.cluster_template_id).toBe(
-      '${openstack_containerinfra_clustertemplate_v1.template.id}',
+      '${openstack_containerinfra_clustertemplate_v1.template-ubuntu-jammy-kube-v1-33-2-250626-0848-capi-0-16-0.id}',
     );
+    // Another chart version: another resource, so Terraform creates it and upgrades the cluster to it.
+    const next = synth({ cluster: { template: { image: IMAGE, capiHelmChartVersion: '0.17.0' } } }).cluster;
+    expect(Object.keys(next.resource?.openstack_containerinfra_clustertemplate_v1 ?? {})).toEqual([
+      `template-${IMAGE}-capi-0-17-0`,
+    ]);
+  });
+
+  it('refuses a template without its CAPI helm chart version', () => {
+    expect(() => parseJetstream2Config(`cluster:\n  template:\n    image: ${IMAGE}\n`, 'j.yaml')).toThrow(
+      /cluster.template.capiHelmChartVersion/,
+    );
+    expect(() =>
+      parseJetstream2Config(
+        `cluster:\n  template:\n    image: ${IMAGE}\n    capiHelmChartVersion: latest\n`,
+        'j.yaml',
+      ),
+    ).toThrow(/a capi-helm-charts release/);
   });
 
   it('sizes the cluster and default-worker from the plan, labels as strings, labels ignored after creation', () => {
@@ -94,7 +121,7 @@ describe('cluster stack', () => {
       merge_labels: true,
       floating_ip_enabled: false,
       create_timeout: 240,
-      timeouts: { create: '240m' },
+      timeouts: { create: '240m', update: '240m' },
       lifecycle: { ignore_changes: ['labels'] },
     });
     expect(c?.labels).toEqual({
@@ -189,9 +216,14 @@ describe('binderhub stack', () => {
       name: 'binderhub',
       chart: 'binderhub',
       repository: 'https://hub.jupyter.org/helm-chart/',
-      version: '${var.binderhub_chart_version}',
+      // Pinned: the version mybinder.org runs (charts.ts).
+      version: '1.0.0-0.dev.git.3983.h383374de',
       namespace: 'binderhub',
-      depends_on: ['helm_release.ingress-nginx'],
+      depends_on: [
+        'helm_release.nginx-ingress',
+        'helm_release.cert-manager',
+        'helm_release.letsencrypt-issuer',
+      ],
     });
     // A deep copy, untyped as the YAML Helm reads.
     const values = JSON.parse(JSON.stringify(result.values));
@@ -206,16 +238,27 @@ describe('binderhub stack', () => {
       concurrentSpawnLimit: 100,
       nodeSelector: { 'capi.stackhpc.com/node-group': 'core' },
     });
-    // Placeholders from a variable that is 0 unless raised for an event, not the plan's 10.
+    // Placeholders from a variable that is 0 unless raised for an event; each holds a node:
+    // perNode 7 × the 8 GB / 0.05 CPU guarantee.
     expect(hub.scheduling.userPlaceholder).toEqual({
       enabled: true,
       replicas: '${var.placeholder_replicas}',
+      resources: { requests: { memory: 56_000_000_000, cpu: 0.35 } },
     });
     expect(binderhub.variable?.placeholder_replicas).toMatchObject({ type: 'number', default: 0 });
     expect(hub.scheduling.podPriority).toEqual({ enabled: true, userPlaceholderPriority: -10 });
     expect(hub).not.toHaveProperty('prePuller');
     expect(hub.cull).toEqual({ enabled: true, timeout: 3600, every: 300 });
-    expect(values.config.RateLimiter).toEqual({ limit: 0 });
+    // BinderHub's own default; 0 only together with an allowlist (guardrails).
+    expect(values.config.RateLimiter).toEqual({ limit: 10 });
+    expect(values.config).not.toHaveProperty('GitHubRepoProvider');
+    // The dind disk capped through the image cleaner, in bytes: 15 GiB, prune down to 9 GiB.
+    expect(values.imageCleaner).toEqual({
+      enabled: true,
+      imageGCThresholdType: 'absolute',
+      imageGCThresholdHigh: 15 * 2 ** 30,
+      imageGCThresholdLow: 9 * 2 ** 30,
+    });
     expect(values.config.BinderHub).toEqual({
       use_registry: true,
       image_prefix: '${var.image_prefix}',
@@ -243,7 +286,10 @@ describe('binderhub stack', () => {
     const [fixed, templated] = (binderhub.resource?.helm_release?.binderhub?.values ?? []) as string[];
     // The plain YAML has no Terraform expression left for Terraform to splice in unquoted.
     expect(fixed).not.toContain('${');
-    expect(parse(fixed ?? '').jupyterhub.scheduling.userPlaceholder).toEqual({ enabled: true });
+    expect(parse(fixed ?? '').jupyterhub.scheduling.userPlaceholder).toEqual({
+      enabled: true,
+      resources: { requests: { memory: 56_000_000_000, cpu: 0.35 } },
+    });
     expect(templated).toBe(
       '${yamlencode({"registry" = {"url" = var.registry_url, "username" = var.registry_username}, ' +
         '"config" = {"BinderHub" = {"image_prefix" = var.image_prefix, "hub_url" = "https://${var.hub_host}"}}, ' +
@@ -262,12 +308,36 @@ describe('binderhub stack', () => {
     expect(parse(fixed ?? '', { version: '1.1' }).registry.username).toBe('no');
   });
 
-  it('pins the ingress-nginx chart through a variable with a default', () => {
+  it("installs NGINX Inc's nginx-ingress, cert-manager and a Let's Encrypt issuer, pinned", () => {
     const { binderhub } = synth();
-    expect(binderhub.resource?.helm_release?.['ingress-nginx']?.version).toBe(
-      '${var.ingress_nginx_chart_version}',
-    );
-    expect(binderhub.variable?.ingress_nginx_chart_version?.default).toBe('4.14.3');
+    const releases = binderhub.resource?.helm_release ?? {};
+    expect(releases['nginx-ingress']).toMatchObject({
+      repository: 'oci://ghcr.io/nginx/charts',
+      chart: 'nginx-ingress',
+      version: '2.4.4',
+      // Helm waits for the LoadBalancer's address: Octavia takes minutes.
+      timeout: 1200,
+    });
+    expect(releases['cert-manager']).toMatchObject({
+      repository: 'https://charts.jetstack.io',
+      chart: 'cert-manager',
+      version: 'v1.20.3',
+      namespace: 'cert-manager',
+    });
+    expect(parse(((releases['cert-manager']?.values ?? []) as string[])[0] ?? '').crds).toEqual({
+      enabled: true,
+    });
+    const issuer = releases['letsencrypt-issuer'];
+    expect(issuer).toMatchObject({
+      depends_on: ['helm_release.cert-manager'],
+      set: [{ name: 'email', value: '${var.acme_email}', type: 'string' }],
+    });
+    expect(parse(((issuer?.values ?? []) as string[])[0] ?? '')).toEqual({
+      name: 'letsencrypt-prod',
+      server: 'https://acme-v02.api.letsencrypt.org/directory',
+      ingressClassName: 'nginx',
+    });
+    expect(binderhub.resource?.helm_release).not.toHaveProperty('ingress-nginx');
   });
 
   it('takes hosts, TLS issuer, registry and chart version from the config instead of variables', () => {
@@ -275,14 +345,13 @@ describe('binderhub stack', () => {
       binderhub: {
         host: 'binder.example.org',
         hubHost: 'hub.example.org',
-        chartVersion: '1.0.0-0.dev.git.3600.habcdef0',
-        tls: { clusterIssuer: 'letsencrypt' },
+        chartVersions: { binderhub: '1.0.0-0.dev.git.3600.habcdef0' },
+        tls: { clusterIssuer: 'letsencrypt', acmeEmail: 'ops@example.org' },
         registry: { url: 'https://quay.io', username: 'org+robot', imagePrefix: 'quay.io/org/binder-' },
         rateLimit: 10,
       },
     });
     expect(Object.keys(binderhub.variable ?? {}).sort()).toEqual([
-      'ingress_nginx_chart_version',
       'kubeconfig_path',
       'placeholder_replicas',
       'registry_password',
@@ -293,7 +362,13 @@ describe('binderhub stack', () => {
       enabled: true,
       ingressClassName: 'nginx',
       hosts: ['binder.example.org'],
-      annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+      annotations: {
+        'nginx.org/client-max-body-size': '256m',
+        'nginx.org/proxy-buffering': 'false',
+        'nginx.org/proxy-read-timeout': '120s',
+        'cert-manager.io/cluster-issuer': 'letsencrypt',
+        'acme.cert-manager.io/http01-edit-in-place': 'true',
+      },
       tls: [{ hosts: ['binder.example.org'], secretName: 'binder-tls' }],
     });
     expect(v.config.RateLimiter).toEqual({ limit: 10 });

@@ -25,7 +25,7 @@ import {
   stackOrder,
 } from '../../provision/jetstream2/terraform.js';
 import { InputError, RehearseError } from '../../scenarios/errors.js';
-import { FIXTURE_PLAN, SHOW_REPLACE, standIn, tmp } from '../fixtures/provision/helpers.js';
+import { FIXTURE_PLAN, SHOW_PRESCALE, SHOW_REPLACE, standIn, tmp } from '../fixtures/provision/helpers.js';
 
 function sink() {
   let text = '';
@@ -246,6 +246,25 @@ describe('rehearse provision diff|apply', () => {
       'warning: --allow-replace: the cluster stack will delete or replace',
     );
     expect(again.calls().filter((l) => l.includes(' apply '))).toHaveLength(2);
+  });
+
+  it('apply refuses, before any change, a plan Magnum would reject mid-apply, with the calls to run first', async () => {
+    const tf = standIn({ show: SHOW_PRESCALE });
+    const { io: cli, err } = io({ PATH: tf.path });
+    const e = await provisionApply(cli, {
+      plan: FIXTURE_PLAN,
+      out: join(tf.dir, 'cdktf.out'),
+      yes: true,
+      allowReplace: true,
+    }).catch((x) => x);
+    expect(e.code).toBe('MAGNUM_WOULD_REFUSE');
+    expect(reportError(e, cli, false)).toBe(2);
+    expect(err.text()).toContain('409 NodeGroupInvalidInput: min_node_count for user-m3-large is invalid');
+    expect(err.text()).toContain(
+      'openstack coe cluster resize 5d3c2b1a-0f9e-4d8c-b7a6-95847362514f --nodegroup user-m3-large 9',
+    );
+    // --allow-replace does not override it, and nothing was applied.
+    expect(tf.calls().some((l) => l.includes(' apply '))).toBe(false);
   });
 
   it('a failing terraform: exit 1, its message passed through, nothing after it', async () => {

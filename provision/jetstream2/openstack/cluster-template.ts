@@ -3,10 +3,13 @@
  * `openstack/resource_openstack_containerinfra_clustertemplate_v1.go`; capacity.md §2.1).
  *
  * Prefer referencing Jetstream2's shared template by UUID (capacity.md §1.6): define one only when you
- * need other labels. No argument but `region` forces replacement, yet Magnum refuses to update a
- * template that a cluster uses ("is referenced by one or multiple clusters", HTTP 400), so treat every
- * argument as fixed once a cluster exists: change the `name` (2i2c: `<image>-capi-<chart version>`)
- * to get a new template instead.
+ * need other labels. No argument but `region` forces replacement (openstack-provider-schema.json),
+ * and Magnum refuses every update of a template a cluster uses except a rename or publishing it
+ * (`_do_update_cluster_template`: ClusterTemplateReferenced, HTTP 400) — and a rename is accepted,
+ * which silently relabels the live template. So the stack never updates a template: its name and
+ * Terraform address derive from image + CAPI helm chart version (cluster-stack.ts `templateName`),
+ * a change is a new resource with `create_before_destroy`, and the cluster moves to it through
+ * `cluster_template_id` (an upgrade); plan-changes.ts refuses an in-place template update.
  */
 import type { TerraformMetaArguments } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -15,7 +18,7 @@ import { OpenstackResource } from './resource.js';
 export interface ContainerinfraClustertemplateV1Config extends TerraformMetaArguments {
   /** `region`. **Forces replacement.** */
   readonly region?: string;
-  /** `name` (required). */
+  /** `name` (required). In place — a rename of the live template. */
   readonly name: string;
   /** `coe` (required): "kubernetes". */
   readonly coe: string;

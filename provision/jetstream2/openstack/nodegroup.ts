@@ -29,11 +29,12 @@ export interface ContainerinfraNodegroupV1Config extends TerraformMetaArguments 
   readonly role?: string;
   /** `node_count` (default 1, >= 0; Magnum CAPI needs >= 1). In place (resize). */
   readonly nodeCount?: number;
-  /** `min_node_count`. In place (PATCH). */
+  /** `min_node_count`. In place (PATCH); Magnum refuses a min above its recorded node_count (409). */
   readonly minNodeCount?: number;
   /**
-   * `max_node_count` (0 removes it). In place (PATCH), but Jetstream2's autoscaler keeps the maximum
-   * it read at creation: size it for the largest event up front.
+   * `max_node_count` (0 removes it). In place (PATCH); the CAPI driver re-renders the group's
+   * machineCountMax (`update_nodegroup`). Magnum refuses a max under its recorded node_count or min
+   * (409, magnum-rules.ts).
    */
   readonly maxNodeCount?: number;
   /** `image_id` (the docs say it updates the image; the code forces replacement). **Forces replacement.** */
