@@ -48,7 +48,8 @@ export interface UserResult {
 
 /** The Jupyter server a user got, as the session uses it (real clients by default; tests inject). */
 export interface ServerApi {
-  startKernel(): Promise<{ id: string }>;
+  /** No name: the server's default kernel. */
+  startKernel(name?: string): Promise<{ id: string }>;
   connect(kernelId: string): Promise<KernelSession>;
   deleteKernel(id: string): Promise<string>;
 }
@@ -58,17 +59,25 @@ export interface KernelSession {
   close(opts: { timeoutMs: number }): Promise<void>;
 }
 
+/** The real clients: a ServerApi whose sessions are KernelConnections, with its REST client. */
+export interface RealServerApi extends ServerApi {
+  connect(kernelId: string): Promise<KernelConnection>;
+  /** Interrupt, restart, contents: what `rehearse check` uses beyond a session. */
+  rest: JupyterServerClient;
+}
+
 export function realServerApi(
   server: LaunchResult,
   o: { protocol: 'v1' | 'legacy'; timeoutMs: number },
-): ServerApi {
+): RealServerApi {
   const rest = new JupyterServerClient({
     serverUrl: server.serverUrl,
     token: server.token,
     requestTimeoutMs: o.timeoutMs,
   });
   return {
-    startKernel: () => rest.startKernel(),
+    rest,
+    startKernel: (name) => rest.startKernel(name),
     deleteKernel: (id) => rest.deleteKernel(id),
     connect: (kernelId) =>
       KernelConnection.open({

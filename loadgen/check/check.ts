@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { type HealthRecord, type RepoCheck, writeHealthRecord } from '../record/health.js';
+import type { RunEvent, RunStatus, RunSummary } from '../record/types.js';
+import { RecordWriter } from '../record/writer.js';
+import { hostInfo, INTERVAL_MS } from '../run-record.js';
+import { buildSummary } from '../runner/summary.js';
+import type { TargetAdapter } from '../runner/targets.js';
+import type { UserResult } from '../runner/user.js';
+import { checkRepo, type RepoCheckOptions } from './repo-check.js';
+
+/**
+ * `rehearse check` as a library call: every notebook of every repo on every environment (a local
+ * stack, a hub), one attendee per notebook (repo-check.ts), into ONE run record `runs/<id>/`:
+ * meta.json, events.jsonl (launch, cleanup and user-end events, as `run` writes them),
+ * summary.json (verdict: fail when a notebook failed or could not run) and health.json (per
+ * cell: loadgen/record/health.ts). The caller (cli/commands/check.ts) opens the targets.
+ */
+
+export interface CheckEnvironment {
+  /** Column name in reports: a stack name (debian12) or a hub label. */
+  name: string;
+  /** The target launching `repo` on this environment. */
+  targetFor(repo: string): TargetAdapter;
+}
+
+export interface CheckRepo {
+  spec: string;
+  /** Notebook globs inside the repo (scenario `session.notebooks`); default every *.ipynb. */
+  notebooks?: readonly string[];
+}
+
+export interface CheckOptions {
+  name: string;
+  runsDir: string;
+  runId?: string;
+  environments: readonly CheckEnvironment[];
+  repos: readonly CheckRepo[];
+  keepGoing: boolean;
+  cellTimeoutMs: number;
+  notebookTimeoutMs: number;
+  protocol: 'v1' | 'legacy';
+  stepTimeoutMs?: number;
+  toolVersion: string;
+  signal: AbortSignal;
+  say?: (line: string) => void;
+  openServer?: RepoCheckOptions['openServer'];
+}
+
+export interface CheckResult {
+  dir: string;
+  health: HealthRecord;
+  summary: RunSummary;
+}
+
+export async function runCheck(o: CheckOptions): Promise<CheckResult> {
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  const startedAt = new Date().toISOString();
+  const settings = {
+    keepGoing: o.keepGoing,
+    cellTimeoutMs: o.cellTimeoutMs,
+    notebookTimeoutMs: o.notebookTimeoutMs,
+  };
+  const normalized = { repos: o.repos, environments: o.environments.map((e) => e.name), settings };
+  const first = o.environments[0]?.targetFor(o.repos[0]?.spec ?? '');
+  const writer = RecordWriter.create(o.runsDir, {
+    id: o.runId,
+    tool: { name: 'rehearse', version: o.toolVersion },
+    scenario: { name: o.name, hash: hashOf(normalized), source: 'rehearse check', normalized },
+    seed: 0,
+    target: first?.describe() ?? { kind: 'local' },
+    host: hostInfo(),
+    intervalMs: INTERVAL_MS,
+    plannedUsers: 0,
+    startedAt,
+  });
+  const events: RunEvent[] = [];
+  const event = (ev: RunEvent) => {
+    events.push(ev);
+    writer.event(ev);
+  };
+  event({ type: 'run-start', t: 0, plannedUsers: 0 });
+  let users = 0;
+  const checks: RepoCheck[] = [];
+  for (const env of o.environments) {
+    for (const repo of o.repos) {
+      if (o.signal.aborted) break;
+      checks.push(
+        await checkRepo({
+          environment: env.name,
+          repo: repo.spec,
+          target: env.targetFor(repo.spec),
+          notebooks: repo.notebooks,
+          keepGoing: o.keepGoing,
+          cellTimeoutMs: o.cellTimeoutMs,
+          notebookTimeoutMs: o.notebookTimeoutMs,
+          protocol: o.protocol,
+          stepTimeoutMs: o.stepTimeoutMs ?? 60_000,
+          now,
+          signal: o.signal,
+          event,
+          say: o.say ?? (() => undefined),
+          nextUser: () => `check-${++users}`,
+          ...(o.openServer ? { openServer: o.openServer } : {}),
+        }),
+      );
+    }
+  }
+  const health: HealthRecord = { version: 1, settings, checks };
+  writeHealthRecord(writer.dir, health);
+  const status: RunStatus = o.signal.aborted ? 'aborted' : 'completed';
+  event({ type: 'run-end', t: now(), status });
+  const summary = checkSummary(writer.id, o.name, { status, startedAt, durationMs: now(), events, health });
+  writer.finish(summary, status, o.signal.aborted ? 'interrupted' : undefined);
+  writer.close();
+  return { dir: writer.dir, health, summary };
+}
+
+/** The run summary of a check: attendees from the events; verdict from the notebooks. */
+function checkSummary(
+  id: string,
+  scenario: string,
+  r: { status: RunStatus; startedAt: string; durationMs: number; events: RunEvent[]; health: HealthRecord },
+): RunSummary {
+  const results: UserResult[] = r.events.flatMap((ev) =>
+    ev.type === 'user-end' ? [{ id: ev.user, outcome: ev.outcome, cellsRun: 0, kept: false }] : [],
+  );
+  const base = buildSummary({
+    id,
+    scenario,
+    status: r.status,
+    startedAt: r.startedAt,
+    endedAt: new Date().toISOString(),
+    durationMs: r.durationMs,
+    planned: results.length,
+    results,
+    intervals: [],
+    events: r.events,
+    thresholds: [],
+  });
+  return { ...base, verdict: healthFailed(r.health) ? 'fail' : 'pass' };
+}
+
+/** True when some notebook failed or could not run, or some repo could not be checked at all. */
+export function healthFailed(h: HealthRecord): boolean {
+  return h.checks.some((c) => c.reason !== undefined || c.notebooks.some((n) => n.status !== 'passed'));
+}
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
