@@ -35,11 +35,11 @@ export interface RepoCheckOptions {
 }
 
 /** Printed as one JSON line by the kernel: the packages a workshop notebook depends on. */
-export const VERSIONS_SNIPPET = `import json as _j, importlib.metadata as _m, platform as _p
+export const VERSIONS_SNIPPET = `import json as _j, importlib as _i, importlib.metadata as _m, platform as _p
 _v = {"python": _p.python_version()}
 for _n in ("ipykernel", "jupyter_server", "jupyterhub", "numpy", "pandas", "xarray", "dask"):
     try:
-        _v[_n] = _m.version(_n)
+        _v[_n] = str(getattr(_i.import_module(_n), "__version__", "")) or _m.version(_n)
     except Exception:
         pass
 print(_j.dumps(_v))`;

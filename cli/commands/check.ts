@@ -1,0 +1,187 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CheckEnvironment } from '../../loadgen/check/check.js';
+import type { HealthRecord } from '../../loadgen/record/health.js';
+import { tryParseDuration } from '../../scenarios/duration.js';
+import { ExitCode, InputError, TargetError } from '../../scenarios/errors.js';
+import type { Target } from '../../scenarios/schema.js';
+import type { CliIO } from '../main.js';
+import { type OpenTarget, openTarget } from './run-target.js';
+
+/**
+ * `rehearse check <scenario | repo spec | folder | repo-list.yaml>`: every code cell of every
+ * notebook, one attendee per notebook, on each environment (`--stack` local stacks, `--target`
+ * BinderHub URLs); one record (health.json inside) and its report. Exit 99 when a notebook
+ * failed or could not run, 2 when nothing could run for a reason of the input, 3 when no launch
+ * got through.
+ */
+
+export interface CheckFlags {
+  json?: boolean;
+  out: string;
+  id?: string;
+  stateDir?: string;
+  stack?: string[];
+  target?: string[];
+  keepGoing?: boolean;
+  cellTimeout: string;
+  notebookTimeout: string;
+  protocol: string;
+}
+
+/** Local stacks `--stack` accepts. [modern-stack] adds debian13 (and passes it to `up({ stack })`). */
+export const KNOWN_STACKS = ['debian12'] as const;
+
+export async function check(io: CliIO, input: string, flags: CheckFlags): Promise<number> {
+  const [{ resolveCheckInput }, { runCheck, healthFailed }, { healthText }, { writeRunReport }] =
+    await Promise.all([
+      import('../../loadgen/check/inputs.js'),
+      import('../../loadgen/check/check.js'),
+      import('../../reports/health.js'),
+      import('../../reports/run-report.js'),
+    ]);
+  const o = checkFlags(flags);
+  const what = await resolveCheckInput(input);
+  const targets = environmentTargets(what.target, flags);
+  const ctl = new AbortController();
+  const onSignal = () => ctl.abort(new Error('interrupted'));
+  process.on('SIGINT', onSignal);
+  const opened: OpenTarget[] = [];
+  try {
+    const environments: CheckEnvironment[] = [];
+    for (const t of targets) {
+      if (t.target.kind === 'local') await sameReposDir(io, flags.stateDir, what.reposDir);
+      const target = await openTarget(
+        io,
+        { target: t.target, repo: what.repos[0]?.spec ?? '' },
+        {
+          stateDir: flags.stateDir,
+          ...(what.reposDir ? { reposDir: what.reposDir } : {}),
+        },
+      );
+      opened.push(target);
+      environments.push({ name: t.name, targetFor: (spec) => target.forRepo(spec) });
+    }
+    const result = await runCheck({
+      name: what.name,
+      runsDir: resolve(flags.out),
+      runId: flags.id,
+      environments,
+      repos: what.repos,
+      ...o,
+      toolVersion: await toolVersion(),
+      signal: ctl.signal,
+      say: (l) => io.stderr.write(`${l}\n`),
+    });
+    const files = await writeRunReport(result.dir);
+    io.stdout.write(flags.json ? `${JSON.stringify(result.health, null, 2)}\n` : healthText(result.health));
+    io.stderr.write(`run record: ${result.dir}\nreport: ${files.html}\n  also ${files.md}, ${files.junit}\n`);
+    return exitCode(result.health, healthFailed);
+  } finally {
+    process.off('SIGINT', onSignal);
+    for (const t of opened) await t.close();
+  }
+}
+
+function checkFlags(flags: CheckFlags) {
+  if (flags.protocol !== 'v1' && flags.protocol !== 'legacy') {
+    throw new InputError('FLAG_INVALID', `--protocol must be v1 or legacy, got "${flags.protocol}"`);
+  }
+  return {
+    keepGoing: flags.keepGoing === true,
+    cellTimeoutMs: durationFlag('--cell-timeout', flags.cellTimeout),
+    notebookTimeoutMs: durationFlag('--notebook-timeout', flags.notebookTimeout),
+    protocol: flags.protocol as 'v1' | 'legacy',
+  };
+}
+
+function durationFlag(name: string, text: string): number {
+  const ms = tryParseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw new InputError('FLAG_INVALID', `${name} must be a duration like 30s or 2m, got "${text}"`);
+  }
+  return ms;
+}
+
+/** One environment per local stack (`--stack`) and per `--target` URL; default the input's target. */
+function environmentTargets(inputTarget: Target, flags: CheckFlags): { name: string; target: Target }[] {
+  const given = flags.target ?? [];
+  const wantLocal = given.length === 0 ? inputTarget.kind === 'local' : given.includes('local');
+  const stacks = flags.stack && flags.stack.length > 0 ? flags.stack : ['debian12'];
+  for (const s of stacks) {
+    if (!(KNOWN_STACKS as readonly string[]).includes(s)) {
+      throw new InputError(
+        'FLAG_INVALID',
+        `--stack ${s}: no such local stack here (known: ${KNOWN_STACKS.join(', ')})`,
+        {
+          hint: 'The Debian 13 stack comes with [modern-stack]; until then check on debian12.',
+        },
+      );
+    }
+  }
+  if (new Set(stacks).size !== stacks.length)
+    throw new InputError('FLAG_INVALID', '--stack names a stack twice');
+  const out: { name: string; target: Target }[] = [];
+  const local = inputTarget.kind === 'local' ? inputTarget : { kind: 'local' as const };
+  if (wantLocal) for (const s of stacks) out.push({ name: s, target: local });
+  if (given.length === 0 && inputTarget.kind !== 'local')
+    out.push({ name: hostOf(inputTarget), target: inputTarget });
+  for (const url of given.filter((t) => t !== 'local')) {
+    if (!/^https?:\/\//.test(url))
+      throw new InputError('FLAG_INVALID', `--target ${url}: expected local or a BinderHub URL`);
+    out.push({ name: new URL(url).host, target: { kind: 'binderhub', url } });
+  }
+  return out;
+}
+
+function hostOf(t: Target): string {
+  return t.kind === 'local' ? 'local' : new URL(t.url).host;
+}
+
+/** A folder is served from its own reposDir: a stack already running elsewhere cannot serve it. */
+async function sameReposDir(
+  io: CliIO,
+  stateDir: string | undefined,
+  reposDir: string | undefined,
+): Promise<void> {
+  if (reposDir === undefined) return;
+  const { status } = await import('../../provision/local/stack.js');
+  const st = await status({ stateDir, env: io.env });
+  if (!st.running) return;
+  const settings = join(st.stateDir, 'hub-settings.json');
+  const served = existsSync(settings)
+    ? (JSON.parse(readFileSync(settings, 'utf8')) as { reposDir?: string }).reposDir
+    : undefined;
+  if (served !== undefined && resolve(served) !== resolve(reposDir)) {
+    throw new InputError(
+      'CHECK_INPUT',
+      `the running local target serves repos from ${served}, not ${reposDir}`,
+      {
+        hint: 'Stop it (`rehearse down local`) so that check starts one serving this folder, or move the folder under that reposDir.',
+      },
+    );
+  }
+}
+
+function exitCode(h: HealthRecord, healthFailed: (h: HealthRecord) => boolean): number {
+  const notebooks = h.checks.flatMap((c) => c.notebooks);
+  const ran = notebooks.some((n) => n.status !== 'could-not-run');
+  if (!ran) {
+    const launches = h.checks.every((c) => c.reason?.startsWith('the launch failed'));
+    if (launches && h.checks.length > 0) {
+      throw new TargetError('CHECK_NO_LAUNCH', 'no launch got through: nothing was checked', {
+        hint: 'See the launch errors above: the target, the repo spec, the hub token.',
+      });
+    }
+    throw new InputError('CHECK_NOTHING_RAN', 'no notebook could run (see the reasons above)', {
+      hint: 'Check the notebooks are valid nbformat 4 JSON with code cells, and name a kernel the target has.',
+    });
+  }
+  return healthFailed(h) ? ExitCode.thresholdsFailed : ExitCode.ok;
+}
+
+async function toolVersion(): Promise<string> {
+  const { packageRoot } = await import('../../provision/local/paths.js');
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
