@@ -106,7 +106,8 @@ export function healthText(h: HealthRecord): string {
   for (const r of healthRows(h)) {
     const cells = envs.map((e) => {
       const nb = r.byEnv[e];
-      return nb && nb.status !== 'passed' ? `${statusWord(nb)}: ${failureMessage(nb)}` : statusWord(nb);
+      if (nb?.status === 'failed') return `${statusWord(nb)}: ${failureMessage(nb)}`;
+      return nb?.status === 'could-not-run' ? failureMessage(nb) : statusWord(nb);
     });
     lines.push(`| ${r.repo} ${r.notebook} | ${cells.map(escapeCell).join(' | ')} |`);
   }

@@ -7,6 +7,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ClusterSummary } from '../loadgen/record/cluster.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import { formatMs } from './format.js';
+import type { SectionDetail } from './page.js';
 import { cellLatency, cellLatencySpec } from './specs/cell-latency.js';
 import { type ClusterTimeline, clusterTimelineSpec } from './specs/cluster-timeline.js';
 import { cohortTimelineSpec } from './specs/cohort-timeline.js';
@@ -17,6 +18,7 @@ import {
   generatorHealthSpec,
   SATURATION_MS,
 } from './specs/generator-health.js';
+import type { SlowerCells } from './specs/health-grid.js';
 import { launchPhases, launchPhasesSpec } from './specs/launch-phases.js';
 import { type PlanInput, planFrontierSpec, planNodesSpec } from './specs/plan.js';
 import { readyCurve, readyCurveSpec } from './specs/ready-curve.js';
@@ -28,6 +30,7 @@ export interface SectionDef {
   spec?: TopLevelSpec;
   note?: string;
   noteTone?: 'info' | 'good' | 'warn';
+  details?: SectionDetail[];
 }
 
 export interface RunReportExtras {
@@ -35,6 +38,8 @@ export interface RunReportExtras {
   cluster?: ClusterTimeline & { summary?: ClusterSummary; warnings?: string[] };
   /** A capacity plan for this scenario (analysis/); adds the frontier and node-count charts. */
   plan?: PlanInput;
+  /** A check record's cells that ran slower than in a baseline record (compare-health.ts). */
+  healthSlower?: SlowerCells;
 }
 
 /** The note under the generator chart: kept up, or saturated (and where). */

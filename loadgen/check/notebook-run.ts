@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KernelError } from '../clients/kernel-rest.js';
 import { codeCellsOf, kernelNameOf } from '../notebook.js';
 import type { CellHealth, NotebookHealth } from '../record/health.js';
@@ -60,6 +61,8 @@ export async function runNotebook(
     return couldNot((err as Error).message);
   }
   const kernelName = kernelNameOf(json);
+  const missing = kernelName === undefined ? undefined : await missingKernel(api, kernelName);
+  if (missing !== undefined) return couldNot(missing, kernelName);
   try {
     state.kernelId = (await api.startKernel(kernelName)).id;
   } catch (err) {
@@ -142,7 +145,7 @@ async function runCell(
   } catch (err) {
     const durationMs = now() - start;
     if (err instanceof KernelError && err.reason === 'timeout') {
-      const note = await interrupt(api, kernelId, timeoutMs);
+      const note = await interrupt(api, conn, kernelId, timeoutMs);
       return { cell: { index: cell.index, outcome: 'timeout', durationMs, note }, lost: false };
     }
     // The kernel died or its websocket closed: this cell and the rest cannot run in it.
@@ -154,12 +157,43 @@ async function runCell(
   }
 }
 
-async function interrupt(api: RealServerApi, kernelId: string, timeoutMs: number): Promise<string> {
+/**
+ * Interrupt the kernel after a cell's timeout and wait (bounded) until it runs code again: after
+ * the KeyboardInterrupt, ipykernel aborts requests already queued (stop_on_error), so a probe
+ * `pass` is retried until it is answered ok. When it never is, the kernel is restarted.
+ */
+async function interrupt(
+  api: RealServerApi,
+  conn: NonNullable<NotebookRunState['conn']>,
+  kernelId: string,
+  timeoutMs: number,
+): Promise<string> {
   const limit = `no reply within ${Math.round(timeoutMs)} ms`;
   try {
     await api.rest.interruptKernel(kernelId);
-    return `${limit}: the kernel was interrupted`;
   } catch (err) {
-    return `${limit}; interrupting the kernel failed (${(err as Error).message}): it is deleted when the attendee leaves`;
+    return `${limit}; interrupting the kernel failed (${(err as Error).message})`;
   }
+  for (let attempt = 0; attempt < PROBES; attempt++) {
+    await sleep(PROBE_GAP_MS);
+    const probe = await conn.execute('pass', { timeoutMs: PROBE_TIMEOUT_MS }).catch(() => undefined);
+    if (probe?.status === 'ok') return `${limit}: the kernel was interrupted`;
+  }
+  try {
+    await api.rest.restartKernel(kernelId);
+    return `${limit}: the kernel did not answer after an interrupt and was restarted (its state is lost)`;
+  } catch (err) {
+    return `${limit}: the kernel did not answer after an interrupt; restarting it failed (${(err as Error).message})`;
+  }
+}
+
+const PROBES = 5;
+const PROBE_GAP_MS = 300;
+const PROBE_TIMEOUT_MS = 5_000;
+
+/** A reason when the server has no kernel `name` (GET api/kernelspecs); undefined when it has. */
+async function missingKernel(api: RealServerApi, name: string): Promise<string | undefined> {
+  const names = await api.rest.kernelSpecNames().catch(() => undefined);
+  if (names === undefined || names.includes(name)) return undefined; // unknown: starting it will say
+  return `the notebook asks for kernel "${name}", which the target does not have (it has: ${names.join(', ') || 'none'})`;
 }

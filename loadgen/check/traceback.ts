@@ -3,7 +3,7 @@ import type { CellError, CellHealth } from '../record/health.js';
 /**
  * Reading a kernel's `error` message the way a person reads the red box under a cell (pure).
  *
- * IPython ≥ 8 (Debian 12: 8.5) names the cell's frame `Cell In[<count>], line <L>`; IPython 7
+ * IPython ≥ 8 names the cell's frame `Cell In[<count>], line <L>` (8.5, Debian 12: `Cell In [<count>]`); IPython 7
  * wrote `<ipython-input-<count>-<hash>> in <module>` and marked the line with `----> L`. The
  * first frame is the cell's own (the traceback starts at the notebook code, deeper frames are
  * library code), so its line is the line of the cell that raised, also when a library raised.
@@ -19,7 +19,7 @@ export function stripAnsi(text: string): string {
 /** How many traceback entries are kept: the cell frame's tail and the error line. */
 export const TRACEBACK_FRAMES = 4;
 
-const CELL_FRAME = /Cell In\[\d*\],? line (\d+)/;
+const CELL_FRAME = /Cell In ?\[\d*\],? line (\d+)/;
 const OLD_FRAME = /<ipython-input-\d+-[0-9a-f]+> in <module>/;
 const ARROW = /^-+> ?(\d+)/m;
 

@@ -147,6 +147,12 @@ export class JupyterServerClient {
     return (await this.#call('GET', `api/contents/${p}?content=1`, [200])).body as ContentsModel;
   }
 
+  /** GET api/kernelspecs → the names of the kernels this server can start. */
+  async kernelSpecNames(): Promise<string[]> {
+    const specs = field((await this.#call('GET', 'api/kernelspecs', [200])).body, 'kernelspecs');
+    return typeof specs === 'object' && specs !== null ? Object.keys(specs) : [];
+  }
+
   async interruptKernel(id: string): Promise<void> {
     await this.#call('POST', `${kernelPath(id)}/interrupt`, [204]);
   }
