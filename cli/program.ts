@@ -125,6 +125,11 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .argument('<baseline>', 'run record (runs/<id>) or a folder of records (the latest)')
     .argument('<candidate>', 'run record, or a folder of records (the latest)')
     .option('--tolerance <t>', 'worsening that counts: 10% or 0.1', '10%')
+    .option(
+      '--slower <factor>',
+      'check records: a cell slower than this factor (beyond noise) is a regression',
+      '2',
+    )
     .option('--out <dir>', 'report folder (default: <candidate>/compare-<baseline id>/)')
     .option('--json', 'print the comparison as JSON')
     .action(run(async () => (await import('./commands/compare.js')).compare));

@@ -67,7 +67,13 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   const writer = RecordWriter.create(o.runsDir, {
     id: o.runId,
     tool: { name: 'rehearse', version: o.toolVersion },
-    scenario: { name: o.name, hash: hashOf(normalized), source: 'rehearse check', normalized },
+    // The hash names what was checked, not where: a debian12 and a debian13 record of one repo match.
+    scenario: {
+      name: o.name,
+      hash: hashOf({ repos: o.repos, settings }),
+      source: 'rehearse check',
+      normalized,
+    },
     seed: 0,
     target: first?.describe() ?? { kind: 'local' },
     host: hostInfo(),
