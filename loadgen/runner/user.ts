@@ -59,11 +59,16 @@ export interface KernelSession {
   close(opts: { timeoutMs: number }): Promise<void>;
 }
 
+/** A session that also answers kernel_info (KernelConnection). */
+export interface CheckSession extends KernelSession {
+  kernelInfo(opts: { timeoutMs: number }): Promise<Record<string, unknown>>;
+}
+
 /** The real clients: a ServerApi whose sessions are KernelConnections, with its REST client. */
 export interface RealServerApi extends ServerApi {
-  connect(kernelId: string): Promise<KernelConnection>;
-  /** Interrupt, restart, contents: what `rehearse check` uses beyond a session. */
-  rest: JupyterServerClient;
+  connect(kernelId: string): Promise<CheckSession>;
+  /** Interrupt, restart, contents, kernelspecs: what `rehearse check` uses beyond a session. */
+  rest: Pick<JupyterServerClient, 'contents' | 'interruptKernel' | 'restartKernel' | 'kernelSpecNames'>;
 }
 
 export function realServerApi(
