@@ -1,0 +1,283 @@
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubClient } from '../../loadgen/clients/hub.js';
+import type { CellHealth, HealthRecord, NotebookHealth } from '../../loadgen/record/health.js';
+import { readRecord } from '../../loadgen/record/reader.js';
+import { rehearseChild } from '../helpers/cli-child.js';
+import { startTestStack, type TestStack, writeNotebook } from '../helpers/local-stack.js';
+
+// `rehearse check` end to end on the real local stacks (JupyterHub, jupyter-server, ipykernel,
+// pandas/NumPy of the stack): the CLI as a child process against a stack the test starts, whose
+// emulated BinderHub serves a temporary repos folder (the bundled legacy-2022 repo + bad input).
+//
+// [modern-stack]: add 'debian13' here (and pass { stack } to startTestStack) to run it all there.
+const STACKS = ['debian12'] as const;
+type Stack = 'debian12' | 'debian13';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const LEGACY = join(ROOT, 'scenarios/repos/rehearse-examples/legacy-2022');
+const SCREENSHOT = resolve(ROOT, 'test-output/check-health.png');
+
+/** A cell as asserted: outcome, and for errors ename, line and whether it is a consequence. */
+type Expect = [CellHealth['outcome'], string?, number?, 'consequence'?];
+
+/**
+ * The bundled notebooks/pandas-2022.ipynb, code cell by code cell:
+ *
+ * | cell | code                          | debian12 (pandas 1.5.3, NumPy 1.24.2) | debian13 (pandas 2.2, NumPy 2.2)       |
+ * |------|-------------------------------|----------------------------------------|----------------------------------------|
+ * | 0    | imports, print versions       | ok                                     | ok                                     |
+ * | 1    | readings.append(late) line 3  | ok                                     | AttributeError (pandas 2.0 removed it) |
+ * | 2    | uses `combined`               | ok                                     | NameError, consequence of cell 1       |
+ * | 3    | np.NaN, line 1                | ok                                     | AttributeError (NumPy 2.0 removed it)  |
+ * | 4    | DataFrame.iteritems, line 2   | ok                                     | AttributeError (pandas 2.0 removed it) |
+ * | 5    | np.float_, line 1             | ok                                     | AttributeError (NumPy 2.0 removed it)  |
+ * | 6    | shape and mean                | ok                                     | ok                                     |
+ *
+ * Without --keep-going a Debian 13 check stops at cell 1 (cells 2-6 not run), exit 99.
+ */
+const LEGACY_EXPECTED: Record<Stack, { stop: Expect[]; keepGoing: Expect[]; exit: number }> = {
+  debian12: {
+    stop: Array.from({ length: 7 }, (): Expect => ['ok']),
+    keepGoing: Array.from({ length: 7 }, (): Expect => ['ok']),
+    exit: 0,
+  },
+  debian13: {
+    stop: [
+      ['ok'],
+      ['error', 'AttributeError', 3],
+      ['not-run'],
+      ['not-run'],
+      ['not-run'],
+      ['not-run'],
+      ['not-run'],
+    ],
+    keepGoing: [
+      ['ok'],
+      ['error', 'AttributeError', 3],
+      ['error', 'NameError', 1, 'consequence'],
+      ['error', 'AttributeError', 1],
+      ['error', 'AttributeError', 2],
+      ['error', 'AttributeError', 1],
+      ['ok'],
+    ],
+    exit: 99,
+  },
+};
+
+function shape(cells: readonly CellHealth[]): Expect[] {
+  return cells.map((c): Expect => {
+    if (c.outcome !== 'error') return [c.outcome];
+    return c.consequence
+      ? ['error', c.error?.ename, c.error?.line, 'consequence']
+      : ['error', c.error?.ename, c.error?.line];
+  });
+}
+
+function nb(h: HealthRecord, path: string): NotebookHealth {
+  const found = h.checks.flatMap((c) => c.notebooks).find((n) => n.path === path);
+  if (!found)
+    throw new Error(`no ${path} in ${JSON.stringify(h.checks.map((c) => c.notebooks.map((n) => n.path)))}`);
+  return found;
+}
+
+/** The bad-input repo: every way a notebook can fail to run, and cells that err or hang. */
+function badRepo(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'invalid.ipynb'), '{"cells": [ this is not json');
+  writeFileSync(
+    join(dir, 'empty.ipynb'),
+    JSON.stringify({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [{ cell_type: 'markdown', metadata: {}, source: '# words' }],
+    }),
+  );
+  writeNotebook(join(dir, 'kernel.ipynb'), '1 + 1');
+  const k = JSON.parse(readFileSync(join(dir, 'kernel.ipynb'), 'utf8'));
+  k.metadata = { kernelspec: { name: 'julia-1.9', display_name: 'Julia 1.9' } };
+  writeFileSync(join(dir, 'kernel.ipynb'), JSON.stringify(k));
+  writeNotebook(
+    join(dir, 'errors.ipynb'),
+    'import math',
+    'import not_a_module as nm\nx = 1',
+    'print(nm.x)',
+    'a = 1\n1 / 0',
+    "print('fine')",
+  );
+  writeNotebook(join(dir, 'timeout.ipynb'), 'import time\ntime.sleep(120)', "print('after')");
+}
+
+for (const stack of STACKS) {
+  describe(`rehearse check on the ${stack} local stack`, () => {
+    let t: TestStack;
+    let dir: string;
+    let repos: string;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), `rehearse-check-${stack}-`));
+      repos = join(dir, 'repos');
+      cpSync(LEGACY, join(repos, 'rehearse-examples', 'legacy-2022'), { recursive: true });
+      badRepo(join(repos, 'tests', 'bad'));
+      mkdirSync(join(repos, 'tests', 'nothing'), { recursive: true });
+      writeFileSync(join(repos, 'tests', 'nothing', 'broken.ipynb'), 'not json at all');
+      mkdirSync(join(repos, 'tests', 'slow'), { recursive: true });
+      writeNotebook(join(repos, 'tests', 'slow', 'steps.ipynb'), 'import time\ntime.sleep(0.05)', 'print(1)');
+      t = await startTestStack({ buildSeconds: 1, reposDir: repos });
+    });
+
+    afterAll(async () => {
+      const { leftovers, marked } = await t.stop();
+      expect(leftovers).toEqual([]);
+      expect(marked).toEqual([]);
+    });
+
+    const check = async (args: string[]) => {
+      const out = join(dir, 'runs');
+      const r = rehearseChild(['check', ...args, '--out', out, '--state-dir', t.stack.stateDir, '--json']);
+      const code = await r.code;
+      const id = args[args.indexOf('--id') + 1] as string;
+      return { code, stdout: r.stdout(), stderr: r.stderr(), dir: join(out, id) };
+    };
+    const hubUsers = () => new HubClient({ hubUrl: t.stack.state.hubUrl, token: t.hubToken }).listUsers();
+
+    it('the bundled 2022-style notebook: every cell as expected, default (stop at the first error)', async () => {
+      const r = await check(['gh/rehearse-examples/legacy-2022/HEAD', '--id', 'legacy-stop']);
+      expect(r.code, r.stderr).toBe(LEGACY_EXPECTED[stack].exit);
+      const h = readRecord(r.dir).health as HealthRecord;
+      expect(JSON.parse(r.stdout)).toEqual(h);
+      expect(shape(nb(h, 'notebooks/pandas-2022.ipynb').cells)).toEqual(LEGACY_EXPECTED[stack].stop);
+      const info = h.checks[0]?.info;
+      expect(info?.languageInfo?.name).toBe('python');
+      expect(Object.keys(info?.versions ?? {})).toEqual(
+        expect.arrayContaining(['python', 'pandas', 'numpy', 'ipykernel']),
+      );
+      expect(await hubUsers()).toEqual([]);
+    }, 120_000);
+
+    it('the bundled notebook with --keep-going: later errors run, the NameError marked a consequence', async () => {
+      const r = await check(['gh/rehearse-examples/legacy-2022/HEAD', '--keep-going', '--id', 'legacy-keep']);
+      expect(r.code, r.stderr).toBe(LEGACY_EXPECTED[stack].exit);
+      const h = readRecord(r.dir).health as HealthRecord;
+      expect(shape(nb(h, 'notebooks/pandas-2022.ipynb').cells)).toEqual(LEGACY_EXPECTED[stack].keepGoing);
+    }, 120_000);
+
+    it('bad input: could-not-run with reasons, errors with lines, a hung cell interrupted; the rest still ran', async () => {
+      const r = await check([
+        join(repos, 'tests', 'bad'),
+        '--keep-going',
+        '--cell-timeout',
+        '4s',
+        '--id',
+        'bad',
+      ]);
+      expect(r.code, r.stderr).toBe(99);
+      const h = readRecord(r.dir).health as HealthRecord;
+      expect(h.checks[0]?.repo).toBe('gh/tests/bad/HEAD');
+      expect(nb(h, 'invalid.ipynb')).toMatchObject({
+        status: 'could-not-run',
+        reason: expect.stringMatching(/Unreadable Notebook/),
+      });
+      expect(nb(h, 'empty.ipynb')).toMatchObject({
+        status: 'could-not-run',
+        reason: 'empty.ipynb: the notebook has no code cell to run',
+      });
+      expect(nb(h, 'kernel.ipynb')).toMatchObject({
+        status: 'could-not-run',
+        reason: 'the notebook asks for kernel "julia-1.9", which the target does not have (it has: python3)',
+      });
+      expect(shape(nb(h, 'errors.ipynb').cells)).toEqual([
+        ['ok'],
+        ['error', 'ModuleNotFoundError', 1],
+        ['error', 'NameError', 1, 'consequence'],
+        ['error', 'ZeroDivisionError', 2],
+        ['ok'],
+      ]);
+      expect(nb(h, 'errors.ipynb').cells[3]?.error?.lineText).toBe('1 / 0');
+      const hung = nb(h, 'timeout.ipynb').cells;
+      expect(shape(hung)).toEqual([['timeout'], ['ok']]);
+      expect(hung[0]?.note).toBe('no reply within 4000 ms: the kernel was interrupted');
+      const junit = readFileSync(join(r.dir, 'junit.xml'), 'utf8');
+      expect(junit).toContain('tests="5" failures="5"');
+      expect(junit).toContain(
+        'message="cell 1, line 1: ModuleNotFoundError: No module named &#39;not_a_module&#39;"',
+      );
+      expect(await hubUsers()).toEqual([]);
+      await screenshotHealth(join(r.dir, 'report.html'), 3 + 1 + 3);
+    }, 180_000);
+
+    it('exit 2 when nothing could run; exit 2 for an unknown stack or a folder the running stack does not serve', async () => {
+      const r = await check(['gh/tests/nothing/HEAD', '--id', 'nothing']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('no notebook could run');
+      const s = await check(['gh/tests/nothing/HEAD', '--stack', 'debian11', '--id', 'nostack']);
+      expect(s.code).toBe(2);
+      expect(s.stderr).toContain('--stack debian11: no such local stack here (known: debian12)');
+      const f = await check([LEGACY, '--id', 'elsewhere']);
+      expect(f.code).toBe(2);
+      expect(f.stderr).toContain(`the running local target serves repos from ${repos}`);
+    }, 60_000);
+
+    it('compare of two records names the cell that broke and the one that slowed', async () => {
+      const base = await check(['gh/tests/slow/HEAD', '--id', 'slow-base']);
+      expect(base.code, base.stderr).toBe(0);
+      writeNotebook(
+        join(repos, 'tests', 'slow', 'steps.ipynb'),
+        'import time\ntime.sleep(2.6)',
+        'print(undefined_name)',
+      );
+      const cand = await check(['gh/tests/slow/HEAD', '--id', 'slow-cand']);
+      expect(cand.code, cand.stderr).toBe(99);
+      const cmp = rehearseChild(['compare', base.dir, cand.dir, '--out', join(dir, 'cmp')]);
+      expect(await cmp.code, cmp.stderr()).toBe(99);
+      const text = cmp.stdout();
+      expect(text).toContain(
+        `notebooks (${stack} → ${stack}): 1 newly failing, 0 fixed, 1 slower than ×2 of 2 cells compared`,
+      );
+      expect(text).toMatch(
+        /✗ steps\.ipynb cell 0: slower: ×\d+\.\d: beyond ×2 \(tolerance\) and beyond the noise floor \+2\.00 s \(spread\): both fired/,
+      );
+      expect(text).toContain('✗ steps.ipynb cell 1: newly failing (ok in');
+      expect(text).toContain("cell 1, line 1: NameError: name 'undefined_name' is not defined");
+    }, 120_000);
+  });
+}
+
+/** The health section in headless Chromium: grid marks, one detail per failing item, no errors. */
+async function screenshotHealth(html: string, details: number): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const url = pathToFileURL(html).href;
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
+    await page.goto(url, { waitUntil: 'load' });
+    expect(await page.locator('.badge').textContent()).toBe('FAIL');
+    const grid = page.locator('section#health figure svg');
+    expect(await grid.count()).toBe(1);
+    // 5 + 2 cells of the two notebooks that ran, 3 notebooks that could not run: 10 squares
+    expect(await grid.locator('g.role-mark path, g.role-mark rect').count()).toBeGreaterThanOrEqual(10);
+    expect(await page.locator('section#health-failures article.detail').count()).toBe(details);
+    expect(await page.locator('section#health-failures').textContent()).toContain('line 2: 1 / 0');
+    mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
+    await page.locator('section#health').screenshot({ path: SCREENSHOT });
+    console.log(
+      `health screenshot: ${SCREENSHOT} (${readdirSync(resolve(SCREENSHOT, '..')).length} files in test-output/)`,
+    );
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+}
