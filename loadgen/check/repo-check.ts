@@ -1,7 +1,8 @@
 import type { ContentsModel } from '../clients/kernel-rest.js';
 import type { NotebookHealth, RepoCheck } from '../record/health.js';
 import type { RunEvent } from '../record/types.js';
-import { LaunchFailure, type LaunchResult, type TargetAdapter } from '../runner/targets.js';
+import { attemptCleanup } from '../runner/cleanup.js';
+import { type CleanupLine, LaunchFailure, type LaunchResult, type TargetAdapter } from '../runner/targets.js';
 import { type RealServerApi, realServerApi } from '../runner/user.js';
 import { type NotebookRunState, runNotebook } from './notebook-run.js';
 
@@ -103,40 +104,14 @@ async function attendee<T>(
     server = await o.target.launch(user, t0, { signal: o.signal, now: o.now });
   } catch (err) {
     const message = err instanceof LaunchFailure ? `${err.reason}: ${err.message}` : (err as Error).message;
-    o.event({
-      type: 'step',
-      t: o.now(),
-      user,
-      step: 'launch',
-      scheduled: t0,
-      duration: o.now() - t0,
-      ok: false,
-      detail: message,
-    });
+    launchStep(o, user, t0, { duration: o.now() - t0, ok: false, detail: message });
     if (err instanceof LaunchFailure)
       for (const l of err.leftovers)
         o.event({ type: 'cleanup', t: o.now(), ...l, what: `${user}: ${l.what}` });
-    o.event({
-      type: 'user-end',
-      t: o.now(),
-      user,
-      outcome: 'failed',
-      firstAttempt: 'ok',
-      cellsRun: 0,
-      message,
-    });
+    userEnd(o, user, { outcome: 'failed', firstAttempt: 'ok', message });
     return { kind: 'launch-failed', message };
   }
-  o.event({
-    type: 'step',
-    t: o.now(),
-    user,
-    step: 'launch',
-    scheduled: t0,
-    duration: server.readyAt - t0,
-    ok: true,
-    detail: server.hubUser,
-  });
+  launchStep(o, user, t0, { duration: server.readyAt - t0, ok: true, detail: server.hubUser });
   const api = (o.openServer ?? realServerApi)(server, { protocol: o.protocol, timeoutMs: o.stepTimeoutMs });
   const state: NotebookRunState = {};
   let outcome: AttendeeOutcome<T>;
@@ -146,18 +121,33 @@ async function attendee<T>(
     outcome = { kind: 'error', message: (err as Error).message };
   }
   await leave(o, user, api, server, state);
-  const failed = outcome.kind !== 'done';
-  o.event({
-    type: 'user-end',
-    t: o.now(),
-    user,
-    outcome: failed ? 'failed' : 'completed',
+  userEnd(o, user, {
+    outcome: outcome.kind === 'done' ? 'completed' : 'failed',
     firstAttempt: server.firstAttempt,
     hubUser: server.hubUser,
-    cellsRun: 0,
     ...(outcome.kind === 'error' ? { message: outcome.message } : {}),
   });
   return outcome;
+}
+
+type UserEnd = Extract<RunEvent, { type: 'user-end' }>;
+type Step = Extract<RunEvent, { type: 'step' }>;
+
+function launchStep(
+  o: RepoCheckOptions,
+  user: string,
+  t0: number,
+  e: Pick<Step, 'duration' | 'ok' | 'detail'>,
+): void {
+  o.event({ type: 'step', t: o.now(), user, step: 'launch', scheduled: t0, ...e });
+}
+
+function userEnd(
+  o: RepoCheckOptions,
+  user: string,
+  e: Pick<UserEnd, 'outcome' | 'firstAttempt' | 'hubUser' | 'message'>,
+): void {
+  o.event({ type: 'user-end', t: o.now(), user, cellsRun: 0, ...e });
 }
 
 async function leave(
@@ -167,14 +157,8 @@ async function leave(
   server: LaunchResult,
   state: NotebookRunState,
 ): Promise<void> {
-  const lines: { what: string; ok: boolean; detail: string; command?: string }[] = [];
-  const attempt = async (what: string, fn: () => Promise<string>) => {
-    try {
-      lines.push({ what, ok: true, detail: await fn() });
-    } catch (err) {
-      lines.push({ what, ok: false, detail: (err as Error).message });
-    }
-  };
+  const lines: CleanupLine[] = [];
+  const attempt = (what: string, fn: () => Promise<string>) => attemptCleanup(lines, what, fn);
   const { conn, kernelId } = state;
   if (conn) {
     await attempt('kernel websocket', async () => {

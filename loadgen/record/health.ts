@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../scenarios/errors.js';
+import { readJsonPart, writeJsonPart } from './json-part.js';
 import { assertNoSecrets } from './writer.js';
 
 /**
@@ -92,11 +93,7 @@ export type HealthRecord = z.infer<typeof healthRecordSchema>;
 /** Write health.json into the record folder (tmp + rename: never half a file). */
 export function writeHealthRecord(dir: string, record: HealthRecord): string {
   assertNoSecrets(record, 'health');
-  const file = join(dir, HEALTH_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(record, null, 1)}\n`);
-  renameSync(tmp, file);
-  return file;
+  return writeJsonPart(join(dir, HEALTH_FILE), record);
 }
 
 /**
@@ -107,15 +104,7 @@ export function readHealthRecord(dir: string): HealthRecord | null {
   const file = join(dir, HEALTH_FILE);
   if (!existsSync(file)) return null;
   const hint = `${HEALTH_FILE} is written by \`rehearse check\`; move the damaged file away to read the rest of the record.`;
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new InputError('RECORD_INVALID', `${file} is not valid JSON: ${(err as Error).message}`, {
-      hint,
-      cause: err,
-    });
-  }
+  const data = readJsonPart(file, hint);
   const version = typeof data === 'object' && data !== null && 'version' in data ? data.version : undefined;
   if (version !== HEALTH_RECORD_VERSION) {
     throw new InputError(

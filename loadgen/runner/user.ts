@@ -8,7 +8,8 @@ import type { Arrival } from '../plan/arrivals.js';
 import { thinkTimeMs } from '../plan/arrivals.js';
 import type { RunEvent, StepName } from '../record/types.js';
 import { failureReason } from './attribution.js';
-import { LaunchFailure, type LaunchResult, type TargetAdapter } from './targets.js';
+import { attemptCleanup } from './cleanup.js';
+import { type CleanupLine, LaunchFailure, type LaunchResult, type TargetAdapter } from './targets.js';
 
 /**
  * One simulated attendee as an explicit state machine (hubtraf's User, with an open workload):
@@ -396,14 +397,8 @@ class SimulatedUser {
     this.to('leaving');
     const { clock } = this.ctx;
     const scheduled = clock.now();
-    const lines: { what: string; ok: boolean; detail: string; command?: string }[] = [];
-    const attempt = async (what: string, fn: () => Promise<string>) => {
-      try {
-        lines.push({ what, ok: true, detail: await fn() });
-      } catch (err) {
-        lines.push({ what, ok: false, detail: (err as Error).message });
-      }
-    };
+    const lines: CleanupLine[] = [];
+    const attempt = (what: string, fn: () => Promise<string>) => attemptCleanup(lines, what, fn);
     const { conn, rest, kernelId, server } = this;
     if (conn) {
       await attempt('kernel websocket', async () => {
