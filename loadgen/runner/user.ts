@@ -1,4 +1,5 @@
 import { abortable } from '../abortable.js';
+import { cellError } from '../check/traceback.js';
 import { type ExecuteResult, KernelConnection } from '../clients/kernel.js';
 import { JupyterServerClient } from '../clients/kernel-rest.js';
 import type { Clock } from '../clock.js';
@@ -370,11 +371,12 @@ class SimulatedUser {
       const failed = result.status !== 'ok';
       this.ctx.emit({ kind: 'rate', metric: 'cell.failed', hit: failed, t: clock.now() });
       if (failed) {
-        const e = result.error;
-        throw Object.assign(
-          new Error(`cell ${cell.index}: ${e ? `${e.ename}: ${e.evalue}` : result.status}`),
-          { code: 'CELL_ERROR' },
-        );
+        // `cell N, line L: Ename: evalue`, as `rehearse check` and its JUnit say it.
+        const e = result.error && cellError(result.error, cell.source);
+        const where = e?.line === undefined ? `cell ${cell.index}` : `cell ${cell.index}, line ${e.line}`;
+        throw Object.assign(new Error(`${where}: ${e ? `${e.ename}: ${e.evalue}` : result.status}`), {
+          code: 'CELL_ERROR',
+        });
       }
       prevEnd = clock.now();
     }

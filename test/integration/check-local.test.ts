@@ -223,6 +223,40 @@ for (const stack of STACKS) {
       expect(f.stderr).toContain(`the running local target serves repos from ${repos}`);
     }, 60_000);
 
+    it('rehearse run shows the per-cell error in its report, not a bare reason count', async () => {
+      const scenario = join(dir, 'run-errors.yaml');
+      writeFileSync(
+        scenario,
+        [
+          'name: run-errors',
+          'target: { kind: local }',
+          'repo: gh/tests/bad/HEAD',
+          'cohorts: [{ name: one, users: 1, arrival: { kind: list, at: [0s] } }]',
+          `session: { notebook: ${join(repos, 'tests', 'bad', 'errors.ipynb')}, thinkTime: { median: 0s, p95: 0s }, duration: 10s }`,
+          '',
+        ].join('\n'),
+      );
+      const runs = join(dir, 'runs-load');
+      const r = rehearseChild([
+        'run',
+        scenario,
+        '--out',
+        runs,
+        '--id',
+        'load',
+        '--state-dir',
+        t.stack.stateDir,
+      ]);
+      expect(await r.code, r.stderr()).toBe(0);
+      const rep = rehearseChild(['report', join(runs, 'load')]);
+      expect(await rep.code, rep.stderr()).toBe(0);
+      const html = readFileSync(join(runs, 'load', 'report.html'), 'utf8');
+      const failures = html.slice(html.indexOf('id="failures"'), html.indexOf('id="generator"'));
+      expect(failures).toContain(
+        '<article class="detail"><h3>cell 1, line 1: ModuleNotFoundError: No module named &#39;not_a_module&#39;</h3><p>1 attendee stopped here',
+      );
+    }, 120_000);
+
     it('compare of two records names the cell that broke and the one that slowed', async () => {
       const base = await check(['gh/tests/slow/HEAD', '--id', 'slow-base']);
       expect(base.code, base.stderr).toBe(0);
