@@ -12,6 +12,7 @@ import {
   failingCells,
   failureMessage,
   healthCounts,
+  repoSummaries,
   statusWord,
 } from './health.js';
 import type { PageInput, SectionDetail, VerdictRow } from './page.js';
@@ -32,7 +33,26 @@ export function healthSections(h: HealthRecord, slower?: SlowerCells): SectionDe
     note: healthNote(h),
     noteTone: counts.failed + counts.couldNotRun + counts.repoFailures.length > 0 ? 'warn' : 'good',
   };
-  return [grid, failuresSection(h)];
+  const repos = new Set(h.checks.map((c) => c.repo)).size > 1 ? [reposSection(h)] : [];
+  return [...repos, grid, failuresSection(h)];
+}
+
+/** Many repos (a gallery): one line per repo and environment, before the grid. */
+function reposSection(h: HealthRecord): SectionDef & { details: SectionDetail[] } {
+  const rows = repoSummaries(h);
+  const bad = rows.filter((r) => r.failing > 0).length;
+  return {
+    id: 'health-repos',
+    title: 'Repositories',
+    description:
+      'Each repository on each environment: notebooks passing and failing, and where each failing one first broke.',
+    note: `${rows.length - bad} of ${rows.length} repository checks passed.`,
+    noteTone: bad > 0 ? 'warn' : 'good',
+    details: rows.map((r) => ({
+      heading: `${r.failing === 0 ? '✓' : '✗'} ${r.repo} (${r.environment}): ${r.passing} passing, ${r.failing} failing`,
+      ...(r.firstFailures.length > 0 ? { text: r.firstFailures.join(' · ') } : {}),
+    })),
+  };
 }
 
 function healthNote(h: HealthRecord): string {

@@ -99,10 +99,48 @@ export function healthCounts(h: HealthRecord): {
   };
 }
 
+export interface RepoSummary {
+  environment: string;
+  repo: string;
+  passing: number;
+  failing: number;
+  /** `<notebook> cell N, line L: Ename: evalue` per failing notebook, or why the repo was not checked. */
+  firstFailures: string[];
+}
+
+/** Across repos (a cookbook gallery): per repo and environment, notebooks passing / failing and where each failing one first broke. */
+export function repoSummaries(h: HealthRecord): RepoSummary[] {
+  return h.checks.map((c) => {
+    const failing = c.notebooks.filter((n) => n.status !== 'passed');
+    const first = failing.map((n) => `${n.path} ${failureMessage(n)}`);
+    return {
+      environment: c.environment,
+      repo: c.repo,
+      passing: c.notebooks.length - failing.length,
+      failing: failing.length + (c.reason === undefined ? 0 : 1),
+      firstFailures: c.reason === undefined ? first : [`not checked: ${c.reason}`],
+    };
+  });
+}
+
+function repoTable(h: HealthRecord): string[] {
+  const lines = ['| repo | environment | passing | failing | first failing cell |', '|---|---|--:|--:|---|'];
+  for (const r of repoSummaries(h)) {
+    const first = r.firstFailures.length === 0 ? '—' : r.firstFailures.join('; ');
+    lines.push(`| ${r.repo} | ${r.environment} | ${r.passing} | ${r.failing} | ${escapeCell(first)} |`);
+  }
+  return [...lines, ''];
+}
+
 /** Plain-text report (stdout, report.md): the table, then each failing cell with its traceback tail. */
 export function healthText(h: HealthRecord): string {
   const envs = environments(h);
-  const lines = [`| notebook | ${envs.join(' | ')} |`, `|---|${envs.map(() => '---').join('|')}|`];
+  const many = new Set(h.checks.map((c) => c.repo)).size > 1;
+  const lines = [
+    ...(many ? repoTable(h) : []),
+    `| notebook | ${envs.join(' | ')} |`,
+    `|---|${envs.map(() => '---').join('|')}|`,
+  ];
   for (const r of healthRows(h)) {
     const cells = envs.map((e) => {
       const nb = r.byEnv[e];

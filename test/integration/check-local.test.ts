@@ -211,6 +211,26 @@ for (const stack of STACKS) {
       await screenshotHealth(join(r.dir, 'report.html'), 3 + 1 + 3);
     }, 180_000);
 
+    it('a repo list (a gallery): every repo in one record, one summary across repos, exit 99', async () => {
+      const list = join(dir, 'gallery.yaml');
+      writeFileSync(
+        list,
+        'name: gallery\nrepos:\n  - gh/rehearse-examples/legacy-2022/HEAD\n  - gh/tests/bad/HEAD\n',
+      );
+      const r = await check([list, '--cell-timeout', '3s', '--id', 'gallery']);
+      expect(r.code, r.stderr).toBe(99);
+      const h = readRecord(r.dir).health as HealthRecord;
+      expect(h.checks.map((c) => [c.repo, c.notebooks.length])).toEqual([
+        ['gh/rehearse-examples/legacy-2022/HEAD', 1],
+        ['gh/tests/bad/HEAD', 5],
+      ]);
+      const md = readFileSync(join(r.dir, 'report.md'), 'utf8');
+      expect(md).toContain('### Repositories');
+      expect(md).toContain('1 of 2 repository checks passed.');
+      expect(md).toContain(`#### ✓ gh/rehearse-examples/legacy-2022/HEAD (${stack}): 1 passing, 0 failing`);
+      expect(md).toContain(`#### ✗ gh/tests/bad/HEAD (${stack}): 0 passing, 5 failing`);
+    }, 150_000);
+
     it('exit 2 when nothing could run; exit 2 for an unknown stack or a folder the running stack does not serve', async () => {
       const r = await check(['gh/tests/nothing/HEAD', '--id', 'nothing']);
       expect(r.code, r.stderr).toBe(2);

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolveCheckInput } from '../../loadgen/check/inputs.js';
 import { globMatch } from '../../loadgen/check/repo-check.js';
@@ -69,6 +70,14 @@ describe('what `rehearse check <input>` checks', () => {
       name: 'ws',
       repos: [{ spec: 'gh/rehearse-examples/legacy-2022/HEAD', notebooks: ['notebooks/*.ipynb'] }],
     });
+  });
+
+  it('the example gallery of the nightly workflow is a valid repo list', async () => {
+    const gallery = await resolveCheckInput(
+      fileURLToPath(new URL('../../examples/cookbook-gallery.yaml', import.meta.url)),
+    );
+    expect(gallery.target.kind).toBe('binderhub');
+    expect(gallery.repos.map((r) => r.spec)).toHaveLength(3);
   });
 
   it('bad input is exit 2 with every issue named', async () => {

@@ -8,6 +8,7 @@ import {
   healthJunitCases,
   healthRows,
   healthText,
+  repoSummaries,
 } from '../../reports/health.js';
 import { healthVerdict } from '../../reports/health-sections.js';
 import { writeRunReport } from '../../reports/run-report.js';
@@ -60,6 +61,38 @@ describe('notebook health in words', () => {
       label: 'FAIL',
       summary: '1 of 1 notebooks failed or could not run.',
     });
+  });
+});
+
+describe('many repos', () => {
+  it('one summary row per repo and environment: passing, failing, first failing cell each', () => {
+    const other = { ...legacyCheck('debian13', false), repo: 'gh/org/other/HEAD' };
+    const h = health(legacyCheck('debian13', true), other, {
+      ...other,
+      repo: 'gh/org/gone/HEAD',
+      reason: 'the launch failed: 404',
+      notebooks: [],
+    });
+    expect(repoSummaries(h)).toEqual([
+      {
+        environment: 'debian13',
+        repo: REPO,
+        passing: 0,
+        failing: 1,
+        firstFailures: [
+          `${NOTEBOOK} cell 1, line 3: AttributeError: 'DataFrame' object has no attribute 'append'`,
+        ],
+      },
+      { environment: 'debian13', repo: 'gh/org/other/HEAD', passing: 1, failing: 0, firstFailures: [] },
+      {
+        environment: 'debian13',
+        repo: 'gh/org/gone/HEAD',
+        passing: 0,
+        failing: 1,
+        firstFailures: ['not checked: the launch failed: 404'],
+      },
+    ]);
+    expect(healthText(h)).toContain('| gh/org/other/HEAD | debian13 | 1 | 0 | — |');
   });
 });
 
