@@ -1,5 +1,5 @@
 import type { ContentsModel } from '../clients/kernel-rest.js';
-import type { NotebookHealth, RepoCheck } from '../record/health.js';
+import type { CellHealth, NotebookHealth, RepoCheck } from '../record/health.js';
 import type { RunEvent } from '../record/types.js';
 import { attemptCleanup } from '../runner/cleanup.js';
 import { type CleanupLine, LaunchFailure, type LaunchResult, type TargetAdapter } from '../runner/targets.js';
@@ -52,12 +52,13 @@ export async function checkRepo(o: RepoCheckOptions): Promise<RepoCheck> {
   let i = 0;
   do {
     const path = paths?.[i];
-    const res = await attendee(o, async (api, state) => {
+    const res = await attendee(o, async (api, state, user) => {
       if (paths === undefined) {
         paths = await listNotebooks(api, o.notebooks, o.stepTimeoutMs);
         if (paths.length === 0) return undefined;
       }
-      const nb = await runNotebook(api, path ?? (paths[0] as string), o, state);
+      const onCell = (cell: CellHealth) => cellStep(o, user, cell);
+      const nb = await runNotebook(api, path ?? (paths[0] as string), { ...o, onCell }, state);
       if (check.info.versions === undefined && state.conn) {
         check.info = await environmentInfo(state, o.cellTimeoutMs);
       }
@@ -95,7 +96,7 @@ type AttendeeOutcome<T> =
 /** Launch, do `work`, leave (always; every removal bounded), with step events for the record. */
 async function attendee<T>(
   o: RepoCheckOptions,
-  work: (api: RealServerApi, state: NotebookRunState) => Promise<T>,
+  work: (api: RealServerApi, state: NotebookRunState, user: string) => Promise<T>,
 ): Promise<AttendeeOutcome<T>> {
   const user = o.nextUser();
   const t0 = o.now();
@@ -116,7 +117,7 @@ async function attendee<T>(
   const state: NotebookRunState = {};
   let outcome: AttendeeOutcome<T>;
   try {
-    outcome = { kind: 'done', value: await work(api, state) };
+    outcome = { kind: 'done', value: await work(api, state, user) };
   } catch (err) {
     outcome = { kind: 'error', message: (err as Error).message };
   }
@@ -131,6 +132,24 @@ async function attendee<T>(
 }
 
 type UserEnd = Extract<RunEvent, { type: 'user-end' }>;
+
+/** A cell as a `cell.exec` step event, as `run` records them (its error in `detail`). */
+function cellStep(o: RepoCheckOptions, user: string, cell: CellHealth): void {
+  const duration = cell.durationMs ?? 0;
+  const t = o.now();
+  const detail = cell.error ? `${cell.error.ename}: ${cell.error.evalue}` : cell.note;
+  const ev: RunEvent = {
+    type: 'step',
+    t,
+    user,
+    step: 'cell.exec',
+    scheduled: t - duration,
+    duration,
+    ok: cell.outcome === 'ok',
+    cell: cell.index,
+  };
+  o.event(detail === undefined ? ev : { ...ev, detail });
+}
 type Step = Extract<RunEvent, { type: 'step' }>;
 
 function launchStep(

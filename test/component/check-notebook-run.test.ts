@@ -11,7 +11,7 @@ import type { RealServerApi } from '../../loadgen/runner/user.js';
  */
 type Behaviour = { ms: number; result?: 'ok' | 'error'; throws?: KernelError };
 
-function fake(cells: Record<string, Behaviour>, log: string[]) {
+function fake(cells: Record<string, Behaviour>, log: string[], probe: 'ok' | 'aborted' = 'ok') {
   let t = 0;
   const notebook = {
     metadata: { kernelspec: { name: 'python3' } },
@@ -46,7 +46,7 @@ function fake(cells: Record<string, Behaviour>, log: string[]) {
       kernelInfo: async () => ({ language_info: { name: 'python', version: '3.11.2' } }),
       close: async () => undefined,
       execute: async (code) => {
-        if (code === 'pass') return ok();
+        if (code === 'pass') return { ...ok(), status: probe };
         const b = cells[code] as Behaviour;
         t += b.ms;
         log.push(`run ${code}`);
@@ -115,6 +115,20 @@ describe('runNotebook', () => {
     expect(nb.cells.map((c) => c.outcome)).toEqual(['timeout', 'ok']);
     expect(nb.cells[0]?.note).toBe('no reply within 10000 ms: the kernel was interrupted');
     expect(log).toEqual(['start python3', 'run a', 'interrupt', 'run b']);
+  });
+
+  it('a kernel that does not come back after the interrupt is restarted, and the notebook goes on', async () => {
+    const log: string[] = [];
+    const { api, now } = fake(
+      { a: { ms: 10_000, throws: new KernelError('timeout', 'no answer') }, b: { ms: 5 } },
+      log,
+      'aborted',
+    );
+    const nb = await runNotebook(api, 'x.ipynb', opts(now, true), {});
+    expect(nb.cells[0]?.note).toBe(
+      'no reply within 10000 ms: the kernel did not answer after an interrupt and was restarted (its state is lost)',
+    );
+    expect(log).toEqual(['start python3', 'run a', 'interrupt', 'restart', 'run b']);
   });
 
   it('a lost kernel connection ends the notebook, even with --keep-going', async () => {

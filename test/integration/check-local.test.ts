@@ -211,6 +211,39 @@ for (const stack of STACKS) {
       await screenshotHealth(join(r.dir, 'report.html'), 3 + 1 + 3);
     }, 180_000);
 
+    it('two environments in one command: a column each (the local stack, and the same hub as a BinderHub URL)', async () => {
+      const url = t.stack.state.binderUrl;
+      const host = new URL(url).host;
+      const r = await check([
+        'gh/rehearse-examples/legacy-2022/HEAD',
+        '--target',
+        'local',
+        '--target',
+        url,
+        '--id',
+        'two-envs',
+      ]);
+      expect(r.code, r.stderr).toBe(LEGACY_EXPECTED[stack].exit);
+      const h = readRecord(r.dir).health as HealthRecord;
+      expect(h.checks.map((c) => [c.environment, c.target])).toEqual([
+        [stack, `local ${new URL(url).origin}`],
+        [host, `binderhub ${new URL(url).origin}`],
+      ]);
+      for (const c of h.checks)
+        expect(shape(c.notebooks[0]?.cells ?? [])).toEqual(LEGACY_EXPECTED[stack].stop);
+      const junit = readFileSync(join(r.dir, 'junit.xml'), 'utf8');
+      expect(junit).toContain(
+        `name="[${stack}] gh/rehearse-examples/legacy-2022/HEAD notebooks/pandas-2022.ipynb"`,
+      );
+      expect(junit).toContain(
+        `name="[${host}] gh/rehearse-examples/legacy-2022/HEAD notebooks/pandas-2022.ipynb"`,
+      );
+      const html = readFileSync(join(r.dir, 'report.html'), 'utf8');
+      const grid = html.slice(html.indexOf('id="health"'), html.indexOf('id="health-failures"'));
+      expect(grid).toContain(`>${stack}</text>`);
+      expect(grid).toContain(`>${host}</text>`);
+    }, 120_000);
+
     it('a repo list (a gallery): every repo in one record, one summary across repos, exit 99', async () => {
       const list = join(dir, 'gallery.yaml');
       writeFileSync(
