@@ -6,7 +6,7 @@ import { tryParseDuration } from '../../scenarios/duration.js';
 import { ExitCode, InputError, TargetError } from '../../scenarios/errors.js';
 import type { Target } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';
-import { type OpenTarget, openTarget } from './run-target.js';
+import { openTarget } from './run-target.js';
 
 /**
  * `rehearse check <scenario | repo spec | folder | repo-list.yaml>`: every code cell of every
@@ -42,25 +42,27 @@ export async function check(io: CliIO, input: string, flags: CheckFlags): Promis
     ]);
   const o = checkFlags(flags);
   const what = await resolveCheckInput(input);
-  const targets = environmentTargets(what.target, flags);
+  const { defaultStateDir } = await import('../../provision/local/state.js');
+  const targets = environmentTargets(what.target, flags, io.env, defaultStateDir);
   const ctl = new AbortController();
   const onSignal = () => ctl.abort(new Error('interrupted'));
   process.on('SIGINT', onSignal);
-  const opened: OpenTarget[] = [];
   try {
     const environments: CheckEnvironment[] = [];
     for (const t of targets) {
-      if (t.target.kind === 'local') await sameReposDir(io, flags.stateDir, what.reposDir);
-      const target = await openTarget(
-        io,
-        { target: t.target, repo: what.repos[0]?.spec ?? '' },
-        {
-          stateDir: flags.stateDir,
-          ...(what.reposDir ? { reposDir: what.reposDir } : {}),
+      if (t.target.kind === 'local') await sameReposDir(io, t.stateDir, what.reposDir);
+      environments.push({
+        name: t.name,
+        kind: t.target.kind,
+        open: async () => {
+          const target = await openTarget(
+            io,
+            { target: t.target, repo: what.repos[0]?.spec ?? '' },
+            { stateDir: t.stateDir, ...(what.reposDir ? { reposDir: what.reposDir } : {}) },
+          );
+          return { targetFor: (spec) => target.forRepo(spec), close: () => target.close() };
         },
-      );
-      opened.push(target);
-      environments.push({ name: t.name, targetFor: (spec) => target.forRepo(spec) });
+      });
     }
     const result = await runCheck({
       name: what.name,
@@ -79,7 +81,6 @@ export async function check(io: CliIO, input: string, flags: CheckFlags): Promis
     return exitCode(result.health, healthFailed);
   } finally {
     process.off('SIGINT', onSignal);
-    for (const t of opened) await t.close();
   }
 }
 
@@ -104,7 +105,19 @@ function durationFlag(name: string, text: string): number {
 }
 
 /** One environment per local stack (`--stack`) and per `--target` URL; default the input's target. */
-function environmentTargets(inputTarget: Target, flags: CheckFlags): { name: string; target: Target }[] {
+interface EnvTarget {
+  name: string;
+  target: Target;
+  /** Local stacks: one state folder each when there are several (`<state dir>-<stack>`). */
+  stateDir?: string;
+}
+
+function environmentTargets(
+  inputTarget: Target,
+  flags: CheckFlags,
+  env: NodeJS.ProcessEnv,
+  defaultStateDir: (env: NodeJS.ProcessEnv) => string,
+): EnvTarget[] {
   const given = flags.target ?? [];
   const wantLocal = given.length === 0 ? inputTarget.kind === 'local' : given.includes('local');
   const stacks = flags.stack && flags.stack.length > 0 ? flags.stack : ['debian12'];
@@ -121,9 +134,13 @@ function environmentTargets(inputTarget: Target, flags: CheckFlags): { name: str
   }
   if (new Set(stacks).size !== stacks.length)
     throw new InputError('FLAG_INVALID', '--stack names a stack twice');
-  const out: { name: string; target: Target }[] = [];
+  const out: EnvTarget[] = [];
   const local = inputTarget.kind === 'local' ? inputTarget : { kind: 'local' as const };
-  if (wantLocal) for (const s of stacks) out.push({ name: s, target: local });
+  // [modern-stack]: the stack goes to the local target here ({ ...local, stack: s }), which
+  // openTarget passes to `up({ stack })`.
+  const base = flags.stateDir ?? defaultStateDir(env);
+  const stateDir = (s: string) => (stacks.length === 1 ? flags.stateDir : `${base}-${s}`);
+  if (wantLocal) for (const s of stacks) out.push({ name: s, target: local, stateDir: stateDir(s) });
   if (given.length === 0 && inputTarget.kind !== 'local')
     out.push({ name: hostOf(inputTarget), target: inputTarget });
   for (const url of given.filter((t) => t !== 'local')) {

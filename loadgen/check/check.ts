@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type HealthRecord, type RepoCheck, writeHealthRecord } from '../record/health.js';
-import type { RunEvent, RunStatus, RunSummary } from '../record/types.js';
+import type { RecordedTarget, RunEvent, RunStatus, RunSummary } from '../record/types.js';
 import { RecordWriter } from '../record/writer.js';
 import { hostInfo, INTERVAL_MS } from '../run-record.js';
 import { buildSummary } from '../runner/summary.js';
@@ -20,8 +20,18 @@ import { checkRepo, type RepoCheckOptions } from './repo-check.js';
 export interface CheckEnvironment {
   /** Column name in reports: a stack name (debian12) or a hub label. */
   name: string;
+  kind: RecordedTarget['kind'];
+  /**
+   * Bring the environment up (a local stack starts here when none runs) for all its repos; it is
+   * closed before the next environment opens, so two local stacks never run at once.
+   */
+  open(): Promise<OpenEnvironment>;
+}
+
+export interface OpenEnvironment {
   /** The target launching `repo` on this environment. */
   targetFor(repo: string): TargetAdapter;
+  close(): Promise<void>;
 }
 
 export interface CheckRepo {
@@ -63,7 +73,6 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
     notebookTimeoutMs: o.notebookTimeoutMs,
   };
   const normalized = { repos: o.repos, environments: o.environments.map((e) => e.name), settings };
-  const first = o.environments[0]?.targetFor(o.repos[0]?.spec ?? '');
   const writer = RecordWriter.create(o.runsDir, {
     id: o.runId,
     tool: { name: 'rehearse', version: o.toolVersion },
@@ -75,7 +84,8 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
       normalized,
     },
     seed: 0,
-    target: first?.describe() ?? { kind: 'local' },
+    // Each environment's own target is in health.json (checks[].target).
+    target: { kind: o.environments[0]?.kind ?? 'local' },
     host: hostInfo(),
     intervalMs: INTERVAL_MS,
     plannedUsers: 0,
@@ -89,38 +99,78 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   event({ type: 'run-start', t: 0, plannedUsers: 0 });
   let users = 0;
   const checks: RepoCheck[] = [];
+  const repoOptions = (environment: string, target: TargetAdapter, repo: CheckRepo): RepoCheckOptions => ({
+    environment,
+    repo: repo.spec,
+    target,
+    notebooks: repo.notebooks,
+    keepGoing: o.keepGoing,
+    cellTimeoutMs: o.cellTimeoutMs,
+    notebookTimeoutMs: o.notebookTimeoutMs,
+    protocol: o.protocol,
+    stepTimeoutMs: o.stepTimeoutMs ?? 60_000,
+    now,
+    signal: o.signal,
+    event,
+    say: o.say ?? (() => undefined),
+    nextUser: () => `check-${++users}`,
+    ...(o.openServer ? { openServer: o.openServer } : {}),
+  });
+  let failure: unknown;
   for (const env of o.environments) {
-    for (const repo of o.repos) {
-      if (o.signal.aborted) break;
-      checks.push(
-        await checkRepo({
-          environment: env.name,
-          repo: repo.spec,
-          target: env.targetFor(repo.spec),
-          notebooks: repo.notebooks,
-          keepGoing: o.keepGoing,
-          cellTimeoutMs: o.cellTimeoutMs,
-          notebookTimeoutMs: o.notebookTimeoutMs,
-          protocol: o.protocol,
-          stepTimeoutMs: o.stepTimeoutMs ?? 60_000,
-          now,
-          signal: o.signal,
-          event,
-          say: o.say ?? (() => undefined),
-          nextUser: () => `check-${++users}`,
-          ...(o.openServer ? { openServer: o.openServer } : {}),
-        }),
-      );
-    }
+    if (o.signal.aborted) break;
+    const r = await checkEnvironment(env, o, repoOptions);
+    checks.push(...r.checks);
+    // A lone environment that cannot be opened is the command's error (its exit code: 2, 3).
+    if (r.error !== undefined && o.environments.length === 1) failure = r.error;
   }
   const health: HealthRecord = { version: 1, settings, checks };
   writeHealthRecord(writer.dir, health);
-  const status: RunStatus = o.signal.aborted ? 'aborted' : 'completed';
+  const status: RunStatus = failure !== undefined ? 'failed' : o.signal.aborted ? 'aborted' : 'completed';
   event({ type: 'run-end', t: now(), status });
   const summary = checkSummary(writer.id, o.name, { status, startedAt, durationMs: now(), events, health });
-  writer.finish(summary, status, o.signal.aborted ? 'interrupted' : undefined);
+  const why =
+    failure !== undefined ? (failure as Error).message : o.signal.aborted ? 'interrupted' : undefined;
+  writer.finish(summary, status, why);
   writer.close();
+  if (failure !== undefined) throw failure;
   return { dir: writer.dir, health, summary };
+}
+
+/**
+ * One environment: open it, check every repo, close it (always). When it cannot be opened, each
+ * repo is recorded as not checked, with why (one environment of several is a column of failures).
+ */
+async function checkEnvironment(
+  env: CheckEnvironment,
+  o: CheckOptions,
+  repoOptions: (environment: string, target: TargetAdapter, repo: CheckRepo) => RepoCheckOptions,
+): Promise<{ checks: RepoCheck[]; error?: unknown }> {
+  let opened: OpenEnvironment;
+  try {
+    opened = await env.open();
+  } catch (error) {
+    const reason = `the environment could not be opened: ${(error as Error).message}`;
+    const checks = o.repos.map((r) => ({
+      environment: env.name,
+      target: env.kind,
+      repo: r.spec,
+      reason,
+      info: {},
+      notebooks: [],
+    }));
+    return { checks, error };
+  }
+  const checks: RepoCheck[] = [];
+  try {
+    for (const repo of o.repos) {
+      if (o.signal.aborted) break;
+      checks.push(await checkRepo(repoOptions(env.name, opened.targetFor(repo.spec), repo)));
+    }
+  } finally {
+    await opened.close();
+  }
+  return { checks };
 }
 
 /** The run summary of a check: attendees from the events; verdict from the notebooks. */

@@ -1,69 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type NotebookRunState, runNotebook } from '../../loadgen/check/notebook-run.js';
 import { KernelError } from '../../loadgen/clients/kernel-rest.js';
-import type { ExecuteResult } from '../../loadgen/clients/kernel-wire.js';
-import type { RealServerApi } from '../../loadgen/runner/user.js';
+import { fake } from '../helpers/fake-check-server.js';
 
 /**
  * runNotebook against a fake server whose kernel runs each cell in a known virtual time: the
  * rules of the loop (stop at the first failure, keep going, the notebook bound, a lost kernel)
  * with exact outcomes. The real kernel's side is tested on the real stack (check-local).
  */
-type Behaviour = { ms: number; result?: 'ok' | 'error'; throws?: KernelError };
-
-function fake(cells: Record<string, Behaviour>, log: string[], probe: 'ok' | 'aborted' = 'ok') {
-  let t = 0;
-  const notebook = {
-    metadata: { kernelspec: { name: 'python3' } },
-    cells: Object.keys(cells).map((source) => ({ cell_type: 'code', source })),
-  };
-  const ok = (): ExecuteResult => ({
-    status: 'ok',
-    executionCount: 1,
-    stdout: '',
-    stderr: '',
-    result: undefined,
-    displayData: 0,
-  });
-  const api: RealServerApi = {
-    rest: {
-      contents: async (path) => ({ name: path, path, type: 'notebook', content: notebook }),
-      kernelSpecNames: async () => ['python3'],
-      interruptKernel: async () => {
-        log.push('interrupt');
-      },
-      restartKernel: async () => {
-        log.push('restart');
-        return { id: 'k', name: 'python3', last_activity: '', execution_state: 'idle', connections: 0 };
-      },
-    },
-    startKernel: async (name) => {
-      log.push(`start ${name}`);
-      return { id: 'k' };
-    },
-    deleteKernel: async () => 'deleted',
-    connect: async () => ({
-      kernelInfo: async () => ({ language_info: { name: 'python', version: '3.11.2' } }),
-      close: async () => undefined,
-      execute: async (code) => {
-        if (code === 'pass') return { ...ok(), status: probe };
-        const b = cells[code] as Behaviour;
-        t += b.ms;
-        log.push(`run ${code}`);
-        if (b.throws) throw b.throws;
-        if (b.result === 'error')
-          return {
-            ...ok(),
-            status: 'error',
-            error: { ename: 'NameError', evalue: "name 'x' is not defined", traceback: [] },
-          };
-        return ok();
-      },
-    }),
-  };
-  return { api, now: () => t };
-}
-
 const opts = (now: () => number, keepGoing: boolean) => ({
   keepGoing,
   cellTimeoutMs: 10_000,
