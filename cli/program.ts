@@ -118,6 +118,8 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--json', 'print the written paths and the verdict as JSON')
     .option('--out <dir>', 'folder for the report files (default: the record folder)')
     .option('--plan <file>', 'add a capacity plan: the JSON of `rehearse plan --json`')
+    .option('--baseline <dir>', 'check records: mark cells slower than in this record (runs/<id>)')
+    .option('--slower <factor>', 'with --baseline: the factor that counts as slower (beyond noise)', '2')
     .action(run(async () => (await import('./commands/report.js')).report));
   program
     .command('compare')

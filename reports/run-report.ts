@@ -12,6 +12,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type RunRecord, readRecord } from '../loadgen/record/reader.js';
+import { compareHealth } from './compare-health.js';
+import { slowerCells } from './compare-health-page.js';
 import { formatMs } from './format.js';
 import { healthJunitCases } from './health.js';
 import { healthSections, healthVerdict } from './health-sections.js';
@@ -62,7 +64,12 @@ export async function buildRunPage(
   const warnings: string[] = [];
   const sections: PageSection[] = [];
   const health = record.health;
-  const defs = health ? healthSections(health, extras.healthSlower) : runSections(record, extras);
+  const base = extras.healthBaseline;
+  const slower =
+    health && base
+      ? slowerCells(compareHealth(base, health, { factor: extras.slowerFactor ?? 2 }))
+      : undefined;
+  const defs = health ? healthSections(health, slower) : runSections(record, extras);
   for (const def of defs) {
     const section: PageSection = { id: def.id, title: def.title, description: def.description };
     if (def.details) section.details = def.details;

@@ -5,6 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClusterSummary } from '../loadgen/record/cluster.js';
+import type { HealthRecord } from '../loadgen/record/health.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import { formatMs } from './format.js';
 import type { SectionDetail } from './page.js';
@@ -18,7 +19,6 @@ import {
   generatorHealthSpec,
   SATURATION_MS,
 } from './specs/generator-health.js';
-import type { SlowerCells } from './specs/health-grid.js';
 import { launchPhases, launchPhasesSpec } from './specs/launch-phases.js';
 import { type PlanInput, planFrontierSpec, planNodesSpec } from './specs/plan.js';
 import { readyCurve, readyCurveSpec } from './specs/ready-curve.js';
@@ -38,8 +38,9 @@ export interface RunReportExtras {
   cluster?: ClusterTimeline & { summary?: ClusterSummary; warnings?: string[] };
   /** A capacity plan for this scenario (analysis/); adds the frontier and node-count charts. */
   plan?: PlanInput;
-  /** A check record's cells that ran slower than in a baseline record (compare-health.ts). */
-  healthSlower?: SlowerCells;
+  /** A check record's baseline: cells slower than `slowerFactor` (default 2) × its time are marked. */
+  healthBaseline?: HealthRecord;
+  slowerFactor?: number;
 }
 
 /** The note under the generator chart: kept up, or saturated (and where). */

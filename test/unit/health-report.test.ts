@@ -130,4 +130,14 @@ describe('the report of a check record', () => {
       'message="cell 1, line 3: AttributeError: &#39;DataFrame&#39; object has no attribute &#39;append&#39;"',
     );
   });
+
+  it('with a baseline, cells slower than 2× beyond noise are marked "slow" in the grid', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'rehearse-hr-'));
+    const dir = writeCheckRecord(runs, 'c', health(legacyCheck('debian12', false, { 0: 3000, 6: 140 })));
+    const baseline = health(legacyCheck('debian12', false, { 0: 100, 6: 100 }));
+    const html = readFileSync((await writeRunReport(dir, { healthBaseline: baseline })).html, 'utf8');
+    expect((html.match(/>slow<\/text>/g) ?? []).length).toBe(1);
+    const plain = readFileSync((await writeRunReport(dir, { outDir: join(runs, 'plain') })).html, 'utf8');
+    expect(plain).not.toContain('>slow</text>');
+  });
 });
