@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CheckEnvironment } from '../../loadgen/check/check.js';
-import type { HealthRecord } from '../../loadgen/record/health.js';
 import { tryParseDuration } from '../../scenarios/duration.js';
-import { ExitCode, InputError, TargetError } from '../../scenarios/errors.js';
+import { InputError } from '../../scenarios/errors.js';
 import type { Target } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';
 import { openTarget } from './run-target.js';
@@ -33,7 +32,7 @@ export interface CheckFlags {
 export const KNOWN_STACKS = ['debian12'] as const;
 
 export async function check(io: CliIO, input: string, flags: CheckFlags): Promise<number> {
-  const [{ resolveCheckInput }, { runCheck, healthFailed }, { healthText }, { writeRunReport }] =
+  const [{ resolveCheckInput }, { runCheck, checkExitCode }, { healthText }, { writeRunReport }] =
     await Promise.all([
       import('../../loadgen/check/inputs.js'),
       import('../../loadgen/check/check.js'),
@@ -78,7 +77,7 @@ export async function check(io: CliIO, input: string, flags: CheckFlags): Promis
     const files = await writeRunReport(result.dir);
     io.stdout.write(flags.json ? `${JSON.stringify(result.health, null, 2)}\n` : healthText(result.health));
     io.stderr.write(`run record: ${result.dir}\nreport: ${files.html}\n  also ${files.md}, ${files.junit}\n`);
-    return exitCode(result.health, healthFailed);
+    return checkExitCode(result.health);
   } finally {
     process.off('SIGINT', onSignal);
   }
@@ -178,23 +177,6 @@ async function sameReposDir(
       },
     );
   }
-}
-
-function exitCode(h: HealthRecord, healthFailed: (h: HealthRecord) => boolean): number {
-  const notebooks = h.checks.flatMap((c) => c.notebooks);
-  const ran = notebooks.some((n) => n.status !== 'could-not-run');
-  if (!ran) {
-    const launches = h.checks.every((c) => c.reason?.startsWith('the launch failed'));
-    if (launches && h.checks.length > 0) {
-      throw new TargetError('CHECK_NO_LAUNCH', 'no launch got through: nothing was checked', {
-        hint: 'See the launch errors above: the target, the repo spec, the hub token.',
-      });
-    }
-    throw new InputError('CHECK_NOTHING_RAN', 'no notebook could run (see the reasons above)', {
-      hint: 'Check the notebooks are valid nbformat 4 JSON with code cells, and name a kernel the target has.',
-    });
-  }
-  return healthFailed(h) ? ExitCode.thresholdsFailed : ExitCode.ok;
 }
 
 async function toolVersion(): Promise<string> {

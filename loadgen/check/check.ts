@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { ExitCode, InputError, TargetError } from '../../scenarios/errors.js';
 import { type HealthRecord, type RepoCheck, writeHealthRecord } from '../record/health.js';
 import type { RecordedTarget, RunEvent, RunStatus, RunSummary } from '../record/types.js';
 import { RecordWriter } from '../record/writer.js';
@@ -196,6 +197,26 @@ function checkSummary(
     thresholds: [],
   });
   return { ...base, verdict: healthFailed(r.health) ? 'fail' : 'pass' };
+}
+
+/**
+ * The command's outcome: 0 when every notebook passed, 99 when one failed or could not run (or a
+ * repo was not checked); when NOTHING ran, an error: TargetError (exit 3) when no launch got
+ * through or no environment opened, else InputError (exit 2: the notebooks themselves).
+ */
+export function checkExitCode(h: HealthRecord): number {
+  const ran = h.checks.some((c) => c.notebooks.some((n) => n.status !== 'could-not-run'));
+  if (ran) return healthFailed(h) ? ExitCode.thresholdsFailed : ExitCode.ok;
+  const unreachable = (r: string | undefined) =>
+    r?.startsWith('the launch failed') || r?.startsWith('the environment could not be opened');
+  if (h.checks.length > 0 && h.checks.every((c) => unreachable(c.reason))) {
+    throw new TargetError('CHECK_NO_LAUNCH', 'no launch got through: nothing was checked', {
+      hint: 'See the launch errors above: the target, the repo spec, the hub token.',
+    });
+  }
+  throw new InputError('CHECK_NOTHING_RAN', 'no notebook could run (see the reasons above)', {
+    hint: 'Check the notebooks are valid nbformat 4 JSON with code cells, and name a kernel the target has.',
+  });
 }
 
 /** True when some notebook failed or could not run, or some repo could not be checked at all. */
