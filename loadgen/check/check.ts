@@ -73,25 +73,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
     cellTimeoutMs: o.cellTimeoutMs,
     notebookTimeoutMs: o.notebookTimeoutMs,
   };
-  const normalized = { repos: o.repos, environments: o.environments.map((e) => e.name), settings };
-  const writer = RecordWriter.create(o.runsDir, {
-    id: o.runId,
-    tool: { name: 'rehearse', version: o.toolVersion },
-    // The hash names what was checked, not where: a debian12 and a debian13 record of one repo match.
-    scenario: {
-      name: o.name,
-      hash: hashOf({ repos: o.repos, settings }),
-      source: 'rehearse check',
-      normalized,
-    },
-    seed: 0,
-    // Each environment's own target is in health.json (checks[].target).
-    target: { kind: o.environments[0]?.kind ?? 'local' },
-    host: hostInfo(),
-    intervalMs: INTERVAL_MS,
-    plannedUsers: 0,
-    startedAt,
-  });
+  const writer = createRecord(o, settings, startedAt);
   const events: RunEvent[] = [];
   const event = (ev: RunEvent) => {
     events.push(ev);
@@ -172,6 +154,29 @@ async function checkEnvironment(
     await opened.close();
   }
   return { checks };
+}
+
+/** meta.json of a check record: what was checked (hashed) and where (the environments' names). */
+function createRecord(o: CheckOptions, settings: HealthRecord['settings'], startedAt: string): RecordWriter {
+  const normalized = { repos: o.repos, environments: o.environments.map((e) => e.name), settings };
+  return RecordWriter.create(o.runsDir, {
+    id: o.runId,
+    tool: { name: 'rehearse', version: o.toolVersion },
+    // The hash names what was checked, not where: a debian12 and a debian13 record of one repo match.
+    scenario: {
+      name: o.name,
+      hash: hashOf({ repos: o.repos, settings }),
+      source: 'rehearse check',
+      normalized,
+    },
+    seed: 0,
+    // Each environment's own target is in health.json (checks[].target).
+    target: { kind: o.environments[0]?.kind ?? 'local' },
+    host: hostInfo(),
+    intervalMs: INTERVAL_MS,
+    plannedUsers: 0,
+    startedAt,
+  });
 }
 
 /** The run summary of a check: attendees from the events; verdict from the notebooks. */
