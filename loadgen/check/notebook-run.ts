@@ -20,6 +20,8 @@ export interface NotebookRunOptions {
   cellTimeoutMs: number;
   notebookTimeoutMs: number;
   now(): number;
+  /** Ctrl-C: the cells not yet started are not run. */
+  signal?: AbortSignal;
   /** One timed cell (for the record's events). */
   onCell?(cell: CellHealth): void;
 }
@@ -100,6 +102,7 @@ async function runCells(
   for (const cell of cells) {
     const left = o.deadline - o.now();
     if (stopWhy === undefined && left <= 0) stopWhy = 'the notebook time limit was reached';
+    if (stopWhy === undefined && o.signal?.aborted) stopWhy = 'the check was interrupted';
     if (stopWhy !== undefined) {
       out.push({ index: cell.index, outcome: 'not-run', note: stopWhy });
       continue;

@@ -75,6 +75,17 @@ describe('runNotebook', () => {
     expect(log).toEqual(['start python3', 'run a', 'interrupt', 'restart', 'run b']);
   });
 
+  it('interrupted (Ctrl-C): the cells not yet started are not run', async () => {
+    const ctl = new AbortController();
+    const { api, now } = fake({ a: { ms: 1 }, b: { ms: 1 } }, []);
+    const onCell = () => ctl.abort();
+    const nb = await runNotebook(api, 'x.ipynb', { ...opts(now, true), signal: ctl.signal, onCell }, {});
+    expect(nb.cells.map((c) => [c.outcome, c.note])).toEqual([
+      ['ok', undefined],
+      ['not-run', 'the check was interrupted'],
+    ]);
+  });
+
   it('a lost kernel connection ends the notebook, even with --keep-going', async () => {
     const { api, now } = fake(
       { a: { ms: 1, throws: new KernelError('kernel-died', 'kernel k is dead') }, b: { ms: 1 } },
