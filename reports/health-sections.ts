@@ -27,7 +27,7 @@ export function healthSections(h: HealthRecord, slower?: SlowerCells): SectionDe
     title: 'Notebook health',
     description:
       'Every code cell of every notebook, one attendee per notebook, per environment (a column each). ok: ran; err: raised an ' +
-      'error; csq: an error that follows from an earlier failed cell (a NameError after a failed import); time: no reply within ' +
+      'error; csq: an error that follows from an earlier failed cell (a NameError after a failed import); t/o: no reply within ' +
       `the cell timeout (${formatMs(h.settings.cellTimeoutMs)}), the kernel interrupted; –: not run (after a failure${h.settings.keepGoing ? '' : ', as a reader would stop'}); ×: the notebook could not run.`,
     ...(total > 0 ? { spec: healthGridSpec(h, slower) } : {}),
     note: healthNote(h),

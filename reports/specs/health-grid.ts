@@ -34,7 +34,7 @@ const LABELS: Record<GridState, string> = {
   slower: 'slow',
   error: 'err',
   consequence: 'csq',
-  timeout: 'time',
+  timeout: 't/o',
   'not run': '–',
   'could not run': '×',
 };
