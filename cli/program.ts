@@ -82,6 +82,10 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       [],
     )
     .option(
+      '--hub-token-env <NAME>',
+      'with --target URLs: environment variable holding a hub API token (servers stopped, users deleted)',
+    )
+    .option(
       '--keep-going',
       'run the cells after a failing one; later errors that follow from it are marked consequences',
     )

@@ -22,6 +22,8 @@ export interface CheckFlags {
   stateDir?: string;
   stack?: string[];
   target?: string[];
+  /** For --target URLs: the NAME of the env var with a hub API token (stop servers, delete users). */
+  hubTokenEnv?: string;
   keepGoing?: boolean;
   cellTimeout: string;
   notebookTimeout: string;
@@ -145,7 +147,11 @@ function environmentTargets(
   for (const url of given.filter((t) => t !== 'local')) {
     if (!/^https?:\/\//.test(url))
       throw new InputError('FLAG_INVALID', `--target ${url}: expected local or a BinderHub URL`);
-    out.push({ name: new URL(url).host, target: { kind: 'binderhub', url } });
+    const tokenEnv = flags.hubTokenEnv;
+    out.push({
+      name: new URL(url).host,
+      target: { kind: 'binderhub', url, ...(tokenEnv ? { tokenEnv } : {}) },
+    });
   }
   return out;
 }

@@ -46,9 +46,11 @@ for (const stack of STACKS) {
       expect(marked).toEqual([]);
     });
 
-    const check = async (args: string[]) => {
+    const check = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
       const out = join(dir, 'runs');
-      const r = rehearseChild(['check', ...args, '--out', out, '--state-dir', t.stack.stateDir, '--json']);
+      const r = rehearseChild(['check', ...args, '--out', out, '--state-dir', t.stack.stateDir, '--json'], {
+        env,
+      });
       const code = await r.code;
       const id = args[args.indexOf('--id') + 1] as string;
       return { code, stdout: r.stdout(), stderr: r.stderr(), dir: join(out, id) };
@@ -123,15 +125,20 @@ for (const stack of STACKS) {
     it('two environments in one command: a column each (the local stack, and the same hub as a BinderHub URL)', async () => {
       const url = t.stack.state.binderUrl;
       const host = new URL(url).host;
-      const r = await check([
-        'gh/rehearse-examples/legacy-2022/HEAD',
-        '--target',
-        'local',
-        '--target',
-        url,
-        '--id',
-        'two-envs',
-      ]);
+      const r = await check(
+        [
+          'gh/rehearse-examples/legacy-2022/HEAD',
+          '--target',
+          'local',
+          '--target',
+          url,
+          '--hub-token-env',
+          'CHECK_HUB_TOKEN',
+          '--id',
+          'two-envs',
+        ],
+        { CHECK_HUB_TOKEN: t.hubToken },
+      );
       expect(r.code, r.stderr).toBe(LEGACY_EXPECTED[stack].exit);
       const h = readRecord(r.dir).health as HealthRecord;
       expect(h.checks.map((c) => [c.environment, c.target])).toEqual([
@@ -151,6 +158,8 @@ for (const stack of STACKS) {
       const grid = html.slice(html.indexOf('id="health"'), html.indexOf('id="health-failures"'));
       expect(grid).toContain(`>${stack}</text>`);
       expect(grid).toContain(`>${host}</text>`);
+      expect(readFileSync(join(r.dir, 'meta.json'), 'utf8')).not.toContain(t.hubToken);
+      expect(await hubUsers()).toEqual([]); // the BinderHub column's users too: stopped and deleted with the token
     }, 120_000);
 
     it('a repo list (a gallery): every repo in one record, one summary across repos, exit 99', async () => {
@@ -172,6 +181,32 @@ for (const stack of STACKS) {
       expect(md).toContain(`#### ✓ gh/rehearse-examples/legacy-2022/HEAD (${stack}): 1 passing, 0 failing`);
       expect(md).toContain(`#### ✗ gh/tests/bad/HEAD (${stack}): 0 passing, 5 failing`);
     }, 150_000);
+
+    it('a scenario: its repo, only the notebooks its session.notebooks globs name', async () => {
+      const scenario = join(dir, 'only-errors.yaml');
+      writeFileSync(
+        scenario,
+        [
+          'name: only-errors',
+          'target: { kind: local }',
+          'repo: gh/tests/bad/HEAD',
+          'cohorts: [{ name: one, users: 1, arrival: { kind: list, at: [0s] } }]',
+          `session: { notebook: ${join(repos, 'tests', 'bad', 'errors.ipynb')}, notebooks: ["err*.ipynb"], thinkTime: { median: 0s, p95: 0s }, duration: 10s }`,
+          '',
+        ].join('\n'),
+      );
+      const r = await check([scenario, '--id', 'only-errors']);
+      expect(r.code, r.stderr).toBe(99);
+      const h = readRecord(r.dir).health as HealthRecord;
+      expect(h.checks[0]?.notebooks.map((n) => n.path)).toEqual(['errors.ipynb']);
+      expect(shape(nb(h, 'errors.ipynb').cells)).toEqual([
+        ['ok'],
+        ['error', 'ModuleNotFoundError', 1],
+        ['not-run'],
+        ['not-run'],
+        ['not-run'],
+      ]);
+    }, 60_000);
 
     it('exit 2 when nothing could run; exit 2 for an unknown stack or a folder the running stack does not serve', async () => {
       const r = await check(['gh/tests/nothing/HEAD', '--id', 'nothing']);
