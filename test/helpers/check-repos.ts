@@ -1,5 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { expect } from 'vitest';
 import type { CellHealth, HealthRecord, NotebookHealth } from '../../loadgen/record/health.js';
 import { writeNotebook } from './local-stack.js';
 
@@ -95,4 +98,36 @@ export function badRepo(dir: string): void {
     "print('fine')",
   );
   writeNotebook(join(dir, 'timeout.ipynb'), 'import time\ntime.sleep(120)', "print('after')");
+}
+
+/** The health section in headless Chromium: grid marks, one detail per failing item, no errors. */
+export async function screenshotHealth(html: string, details: number, screenshot: string): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const url = pathToFileURL(html).href;
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
+    await page.goto(url, { waitUntil: 'load' });
+    expect(await page.locator('.badge').textContent()).toBe('FAIL');
+    const grid = page.locator('section#health figure svg');
+    expect(await grid.count()).toBe(1);
+    // 5 + 2 cells of the two notebooks that ran, 3 notebooks that could not run: 10 squares
+    expect(await grid.locator('g.mark-rect.role-mark path').count()).toBe(10);
+    expect(await page.locator('section#health-failures article.detail').count()).toBe(details);
+    expect(await page.locator('section#health-failures').textContent()).toContain('line 2: 1 / 0');
+    mkdirSync(resolve(screenshot, '..'), { recursive: true });
+    await page.locator('section#health').screenshot({ path: screenshot });
+    console.log(`health screenshot: ${screenshot}`);
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+  }
 }

@@ -1,13 +1,12 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient } from '../../loadgen/clients/hub.js';
 import type { HealthRecord } from '../../loadgen/record/health.js';
 import { readRecord } from '../../loadgen/record/reader.js';
-import { badRepo, LEGACY_EXPECTED, nb, shape } from '../helpers/check-repos.js';
+import { badRepo, LEGACY_EXPECTED, nb, screenshotHealth, shape } from '../helpers/check-repos.js';
 import { rehearseChild } from '../helpers/cli-child.js';
 import { startTestStack, type TestStack, writeNotebook } from '../helpers/local-stack.js';
 
@@ -54,6 +53,20 @@ for (const stack of STACKS) {
       const code = await r.code;
       const id = args[args.indexOf('--id') + 1] as string;
       return { code, stdout: r.stdout(), stderr: r.stderr(), dir: join(out, id) };
+    };
+    /** A one-attendee scenario on the bad repo whose session notebook is errors.ipynb. */
+    const errorsScenario = (name: string, extra: string) => {
+      const file = join(dir, `${name}.yaml`);
+      const notebook = join(repos, 'tests', 'bad', 'errors.ipynb');
+      const lines = [
+        `name: ${name}`,
+        'target: { kind: local }',
+        'repo: gh/tests/bad/HEAD',
+        'cohorts: [{ name: one, users: 1, arrival: { kind: list, at: [0s] } }]',
+        `session: { notebook: ${notebook}${extra}, thinkTime: { median: 0s, p95: 0s }, duration: 10s }`,
+      ];
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      return file;
     };
     const hubUsers = () => new HubClient({ hubUrl: t.stack.state.hubUrl, token: t.hubToken }).listUsers();
 
@@ -119,7 +132,7 @@ for (const stack of STACKS) {
         'message="cell 1, line 1: ModuleNotFoundError: No module named &#39;not_a_module&#39;"',
       );
       expect(await hubUsers()).toEqual([]);
-      await screenshotHealth(join(r.dir, 'report.html'), 3 + 1 + 3);
+      await screenshotHealth(join(r.dir, 'report.html'), 3 + 1 + 3, SCREENSHOT);
     }, 180_000);
 
     it('two environments in one command: a column each (the local stack, and the same hub as a BinderHub URL)', async () => {
@@ -183,18 +196,7 @@ for (const stack of STACKS) {
     }, 150_000);
 
     it('a scenario: its repo, only the notebooks its session.notebooks globs name', async () => {
-      const scenario = join(dir, 'only-errors.yaml');
-      writeFileSync(
-        scenario,
-        [
-          'name: only-errors',
-          'target: { kind: local }',
-          'repo: gh/tests/bad/HEAD',
-          'cohorts: [{ name: one, users: 1, arrival: { kind: list, at: [0s] } }]',
-          `session: { notebook: ${join(repos, 'tests', 'bad', 'errors.ipynb')}, notebooks: ["err*.ipynb"], thinkTime: { median: 0s, p95: 0s }, duration: 10s }`,
-          '',
-        ].join('\n'),
-      );
+      const scenario = errorsScenario('only-errors', ', notebooks: ["err*.ipynb"]');
       const r = await check([scenario, '--id', 'only-errors']);
       expect(r.code, r.stderr).toBe(99);
       const h = readRecord(r.dir).health as HealthRecord;
@@ -221,18 +223,7 @@ for (const stack of STACKS) {
     }, 60_000);
 
     it('rehearse run shows the per-cell error in its report, not a bare reason count', async () => {
-      const scenario = join(dir, 'run-errors.yaml');
-      writeFileSync(
-        scenario,
-        [
-          'name: run-errors',
-          'target: { kind: local }',
-          'repo: gh/tests/bad/HEAD',
-          'cohorts: [{ name: one, users: 1, arrival: { kind: list, at: [0s] } }]',
-          `session: { notebook: ${join(repos, 'tests', 'bad', 'errors.ipynb')}, thinkTime: { median: 0s, p95: 0s }, duration: 10s }`,
-          '',
-        ].join('\n'),
-      );
+      const scenario = errorsScenario('run-errors', '');
       const runs = join(dir, 'runs-load');
       const r = rehearseChild([
         'run',
@@ -277,38 +268,4 @@ for (const stack of STACKS) {
       expect(text).toContain("cell 1, line 1: NameError: name 'undefined_name' is not defined");
     }, 120_000);
   });
-}
-
-/** The health section in headless Chromium: grid marks, one detail per failing item, no errors. */
-async function screenshotHealth(html: string, details: number): Promise<void> {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
-  });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const url = pathToFileURL(html).href;
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
-    await page.goto(url, { waitUntil: 'load' });
-    expect(await page.locator('.badge').textContent()).toBe('FAIL');
-    const grid = page.locator('section#health figure svg');
-    expect(await grid.count()).toBe(1);
-    // 5 + 2 cells of the two notebooks that ran, 3 notebooks that could not run: 10 squares
-    expect(await grid.locator('g.role-mark path, g.role-mark rect').count()).toBeGreaterThanOrEqual(10);
-    expect(await page.locator('section#health-failures article.detail').count()).toBe(details);
-    expect(await page.locator('section#health-failures').textContent()).toContain('line 2: 1 / 0');
-    mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
-    await page.locator('section#health').screenshot({ path: SCREENSHOT });
-    console.log(
-      `health screenshot: ${SCREENSHOT} (${readdirSync(resolve(SCREENSHOT, '..')).length} files in test-output/)`,
-    );
-    expect(problems).toEqual([]);
-  } finally {
-    await browser.close();
-  }
 }
