@@ -5,6 +5,11 @@ import type { CliIO } from './main.js';
  * Commander wiring only. Each action lazy-imports its module from cli/commands/, which returns an
  * exit code; errors propagate to main()'s single handler.
  */
+/** Repeatable option: each occurrence appends. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 export function createProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('rehearse')
     .description('Rehearse a BinderHub workshop before the attendees arrive.')
@@ -65,6 +70,35 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--dry-run', 'with --workers k8s:N: print the ConfigMap and Job as YAML, contact no cluster')
     .action(run(async () => (await import('./commands/run.js')).run));
   program
+    .command('check')
+    .description(
+      'do the notebooks still work? every code cell of every notebook, one attendee per notebook, per stack or hub (exit 99 when one fails)',
+    )
+    .argument('<input>', 'scenario or repo-list YAML, a repo folder, or a repo spec gh/<org>/<repo>/<ref>')
+    .option('--json', 'print the per-cell health as JSON')
+    .option('--out <dir>', 'folder for run records', 'runs')
+    .option('--id <id>', 'run id (default: time, name and a random suffix)')
+    .option('--stack <name>', 'local stack to check on (repeatable; default debian12)', collect, [])
+    .option(
+      '--target <target>',
+      '"local" or a BinderHub URL (repeatable: one column per target)',
+      collect,
+      [],
+    )
+    .option(
+      '--hub-token-env <NAME>',
+      'with --target URLs: environment variable holding a hub API token (servers stopped, users deleted)',
+    )
+    .option(
+      '--keep-going',
+      'run the cells after a failing one; later errors that follow from it are marked consequences',
+    )
+    .option('--cell-timeout <duration>', 'bound on one cell (then the kernel is interrupted)', '2m')
+    .option('--notebook-timeout <duration>', 'bound on one notebook, cells after it are not run', '15m')
+    .option('--protocol <p>', 'kernel websocket protocol: v1 or legacy', 'v1')
+    .option('--state-dir <dir>', 'state folder of the local target')
+    .action(run(async () => (await import('./commands/check.js')).check));
+  program
     .command('worker')
     .description('one shard of a distributed run (started by `run --workers`); worker protocol on stdout')
     .option(
@@ -92,6 +126,8 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--json', 'print the written paths and the verdict as JSON')
     .option('--out <dir>', 'folder for the report files (default: the record folder)')
     .option('--plan <file>', 'add a capacity plan: the JSON of `rehearse plan --json`')
+    .option('--baseline <dir>', 'check records: mark cells slower than in this record (runs/<id>)')
+    .option('--slower <factor>', 'with --baseline: the factor that counts as slower (beyond noise)', '2')
     .action(run(async () => (await import('./commands/report.js')).report));
   program
     .command('compare')
@@ -99,6 +135,11 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .argument('<baseline>', 'run record (runs/<id>) or a folder of records (the latest)')
     .argument('<candidate>', 'run record, or a folder of records (the latest)')
     .option('--tolerance <t>', 'worsening that counts: 10% or 0.1', '10%')
+    .option(
+      '--slower <factor>',
+      'check records: a cell slower than this factor (beyond noise) is a regression',
+      '2',
+    )
     .option('--out <dir>', 'report folder (default: <candidate>/compare-<baseline id>/)')
     .option('--json', 'print the comparison as JSON')
     .action(run(async () => (await import('./commands/compare.js')).compare));

@@ -6,10 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Comparison } from './compare.js';
+import { healthChangeDetails, healthSummary, slowerCells } from './compare-health-page.js';
 import { footerLines, highlights, junitCases, notices, verdict } from './compare-page.js';
 import { type PageInput, type PageSection, renderHtmlPage, renderJunit, renderMarkdown } from './page.js';
 import { prefixSvgIds, renderSvg, svgToPng } from './render.js';
 import { percentileBarsSpec, readyCurveSpec } from './specs/compare-charts.js';
+import { healthGridSpec } from './specs/health-grid.js';
 
 export { comparisonText } from './compare-page.js';
 
@@ -39,7 +41,19 @@ async function charts(c: Comparison): Promise<PageSection[]> {
   if (c.trends.length > 0)
     bars.svg = prefixSvgIds((await renderSvg(percentileBarsSpec(c.trends))).svg, bars.id);
   else bars.note = 'The runs have no latency metric in common.';
-  return [curve, bars];
+  if (!c.health) return [curve, bars];
+  const h = c.health;
+  const grid: PageSection = {
+    id: 'compare-health',
+    title: 'Notebook health: the candidate, changes against the baseline',
+    description: `The candidate's cells by outcome; "slow" marks cells slower than ×${h.factor} of the baseline beyond run-to-run noise. Below, every cell that changed.`,
+    note: healthSummary(h),
+    noteTone: h.regression ? 'warn' : 'good',
+    details: healthChangeDetails(h),
+  };
+  grid.svg = prefixSvgIds((await renderSvg(healthGridSpec(h.candidate, slowerCells(h)))).svg, grid.id);
+  // A check record has no launches or latencies: only the health section says anything.
+  return c.trends.length === 0 && c.readyCurve === null ? [grid] : [grid, curve, bars];
 }
 
 /** Render and write every output of `c` into `outDir` (created if missing). */

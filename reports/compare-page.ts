@@ -5,6 +5,7 @@
  */
 import type { Comparison, RateComparison, RunIdentity, TrendComparison } from './compare.js';
 import { formatDelta, formatMs, formatRateCounts, formatRelative } from './compare-format.js';
+import { healthChangeRows, healthJunitCases, healthSummary, healthTextLines } from './compare-health-page.js';
 import type { PercentileComparison } from './compare-stats.js';
 import { formatRate } from './format.js';
 import type { JunitInput } from './junit.js';
@@ -88,7 +89,8 @@ export function regressions(c: Comparison): string[] {
 export function verdictSummary(c: Comparison): string {
   const found = regressions(c);
   const compared = `${c.trends.length} metrics and ${c.rates.length} rates compared, tolerance ${formatRate(c.settings.tolerance)}`;
-  return found.length > 0 ? `in ${found.join(', ')} (${compared})` : compared;
+  const health = c.health ? `; ${healthSummary(c.health)}` : '';
+  return found.length > 0 ? `in ${found.join(', ')} (${compared})${health}` : `${compared}${health}`;
 }
 
 /** The verdict of the page: badge, summary line, one row per compared percentile and rate. */
@@ -96,7 +98,7 @@ export function verdict(c: Comparison): PageInput['verdict'] {
   return {
     label: c.regression ? 'REGRESSION' : 'NO REGRESSION',
     summary: verdictSummary(c),
-    rows: [...trendRows(c), ...c.rates.map(rateRow)],
+    rows: [...(c.health ? healthChangeRows(c.health) : []), ...trendRows(c), ...c.rates.map(rateRow)],
   };
 }
 
@@ -179,7 +181,8 @@ export function junitCases(c: Comparison): JunitCase[] {
     const head = r.regression ? `${r.metric} rate rose beyond binomial noise\n` : '';
     return { name: row.name, pass: row.pass, message: `${head}${row.measured}; ${row.limit}` };
   };
-  return [...c.trends.map(trendCase), ...c.rates.map(rateCase)];
+  const health = c.health ? healthJunitCases(c.health) : [];
+  return [...health, ...c.trends.map(trendCase), ...c.rates.map(rateCase)];
 }
 
 /** Plain-text verdict for the terminal. */
@@ -187,6 +190,7 @@ export function comparisonText(c: Comparison): string {
   const rows = [...trendRows(c), ...c.rates.map(rateRow)];
   const width = Math.max(...rows.map((r) => r.name.length), 10);
   const measuredWidth = Math.max(...rows.map((r) => r.measured.length), 10);
+  // A check record has no latency metrics: its rows are the health lines below.
   const lines = [
     `baseline  ${c.baseline.id}`,
     `candidate ${c.candidate.id}`,
@@ -196,6 +200,7 @@ export function comparisonText(c: Comparison): string {
         `${r.pass ? '  ' : '✗ '}${r.name.padEnd(width)}  ${r.measured.padEnd(measuredWidth)}  ${r.note ?? (r.pass ? 'ok' : 'REGRESSION')}`,
     ),
   ];
+  if (c.health) lines.push(...healthTextLines(c.health));
   const n = notices(c).filter((x) => !c.warnings.includes(x)); // warnings already went to stderr
   if (n.length > 0) lines.push('', ...n);
   lines.push('', `${c.regression ? '✗ REGRESSION' : '✓ NO REGRESSION'}: ${verdictSummary(c)}`, '');

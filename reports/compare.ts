@@ -12,6 +12,7 @@ import {
 } from '../loadgen/record/histograms.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import type { IntervalRecord } from '../loadgen/record/types.js';
+import { compareHealth, type HealthComparison } from './compare-health.js';
 import {
   COMPARE_DEFAULTS,
   type CompareSettings,
@@ -88,18 +89,27 @@ export interface Comparison {
   onlyIn: { baseline: string[]; candidate: string[] };
   /** launch.ready percentile curves, when both runs have launches. */
   readyCurve: { baseline: CurvePoint[]; candidate: CurvePoint[] } | null;
+  /** Notebook health changes, when both records are `rehearse check` records. */
+  health?: HealthComparison;
   regression: boolean;
   warnings: string[];
 }
 
-export type CompareOptions = { tolerance: number } & Partial<Omit<CompareSettings, 'tolerance'>>;
+export type CompareOptions = { tolerance: number; slowerFactor?: number } & Partial<
+  Omit<CompareSettings, 'tolerance'>
+>;
 
 /** Compare `candidate` with `baseline`; see compare-stats.ts for when a change is a regression. */
 export function compareRuns(baseline: RunRecord, candidate: RunRecord, opts: CompareOptions): Comparison {
   if (!(Number.isFinite(opts.tolerance) && opts.tolerance >= 0)) {
     throw new RangeError(`tolerance must be a number >= 0, got ${opts.tolerance}`);
   }
-  const settings: CompareSettings = { ...COMPARE_DEFAULTS, ...definedOnly(opts), tolerance: opts.tolerance };
+  const { slowerFactor, ...rest } = opts;
+  const settings: CompareSettings = { ...COMPARE_DEFAULTS, ...definedOnly(rest), tolerance: opts.tolerance };
+  const health =
+    baseline.health && candidate.health
+      ? compareHealth(baseline.health, candidate.health, { factor: slowerFactor ?? 2, settings })
+      : undefined;
   const b = histogramsByKey(baseline.intervals);
   const c = histogramsByKey(candidate.intervals);
   const keys = comparedKeys([...b.merged.keys(), ...c.merged.keys()]);
@@ -134,7 +144,9 @@ export function compareRuns(baseline: RunRecord, candidate: RunRecord, opts: Com
     rates,
     onlyIn,
     readyCurve: bReady && cReady ? { baseline: curve(bReady), candidate: curve(cReady) } : null,
-    regression: trends.some((t) => t.regression) || rates.some((r) => r.regression),
+    ...(health ? { health } : {}),
+    regression:
+      trends.some((t) => t.regression) || rates.some((r) => r.regression) || health?.regression === true,
     warnings: comparisonWarnings(baseline, candidate, sameScenario),
   };
 }

@@ -63,6 +63,11 @@ export function renderMarkdown(page: MarkdownInput): string {
       const mark = s.noteTone === 'good' ? '✅ ' : s.noteTone === 'warn' ? '⚠️ ' : '';
       out.push(...s.note.split('\n').map((l, i) => `> ${i === 0 ? mark : ''}${escapeMarkdown(l)}`), '');
     }
+    for (const d of s.details ?? []) {
+      out.push(`#### ${escapeMarkdown(d.heading)}`, '');
+      if (d.text) out.push(escapeMarkdown(d.text), '');
+      if (d.code) out.push('~~~text', d.code.replaceAll('~~~', '~ ~ ~'), '~~~', '');
+    }
   }
   out.push('---', '', `<sub>${page.footer.map(escapeMarkdown).join(' · ')}</sub>`, '');
   return out.join('\n');

@@ -79,6 +79,10 @@ figure.chart svg { display: block; max-width: 100%; height: auto; }
 .section-note.good .icon { color: var(--good); }
 .section-note.warn { background: var(--warn-bg); border-left-color: var(--warn); font-weight: 600; }
 .section-note.warn .icon { color: var(--warn); }
+article.detail { margin: 14px 0 0; padding: 8px 14px; border-left: 4px solid #D55E00; background: #fbf3ee; }
+article.detail h3 { margin: 0 0 4px; font-size: 1rem; }
+article.detail p { margin: 0 0 6px; }
+article.detail pre { margin: 0; padding: 8px; background: #fff; overflow-x: auto; font-size: .8rem; line-height: 1.35; }
 footer.identity { margin-top: 24px; padding-top: 12px; border-top: 1px solid var(--line); color: var(--muted); font-size: 13px; }
 footer.identity h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
 footer.identity ul { list-style: none; margin: 0; padding: 0; columns: 2 320px; column-gap: 32px; }

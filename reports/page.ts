@@ -50,6 +50,15 @@ export interface PageSection {
   note?: string;
   /** How the note is shown: 'info' (default), 'good' (✓, e.g. no failures), 'warn' (⚠, e.g. saturated). */
   noteTone?: 'info' | 'good' | 'warn';
+  /** Items under the chart, e.g. one per failing notebook cell: a heading, a line of text, a code excerpt. */
+  details?: SectionDetail[];
+}
+
+export interface SectionDetail {
+  heading: string;
+  text?: string;
+  /** Shown preformatted (a traceback tail). */
+  code?: string;
 }
 
 export interface PageInput {
@@ -138,10 +147,17 @@ function sectionBlock(s: PageSection): string {
   const note = s.note
     ? `<p class="section-note ${tone}">${icon}<span>${escapeHtml(s.note).replaceAll('\n', '<br>')}</span></p>`
     : '';
+  const details = (s.details ?? []).map(
+    (d) =>
+      `<article class="detail"><h3>${escapeHtml(d.heading)}</h3>` +
+      (d.text ? `<p>${escapeHtml(d.text)}</p>` : '') +
+      (d.code ? `<pre>${escapeHtml(d.code)}</pre>` : '') +
+      '</article>',
+  );
   return (
     `<section class="report-section" id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>` +
     (s.description ? `<p class="description">${escapeHtml(s.description)}</p>` : '') +
-    `${figure}${note}</section>`
+    `${figure}${note}${details.join('')}</section>`
   );
 }
 

@@ -12,7 +12,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type RunRecord, readRecord } from '../loadgen/record/reader.js';
+import { compareHealth } from './compare-health.js';
+import { slowerCells } from './compare-health-page.js';
 import { formatMs } from './format.js';
+import { healthJunitCases } from './health.js';
+import { healthSections, healthVerdict } from './health-sections.js';
 import {
   type PageInput,
   type PageSection,
@@ -59,8 +63,16 @@ export async function buildRunPage(
 ): Promise<{ page: PageInput; warnings: string[] }> {
   const warnings: string[] = [];
   const sections: PageSection[] = [];
-  for (const def of runSections(record, extras)) {
+  const health = record.health;
+  const base = extras.healthBaseline;
+  const slower =
+    health && base
+      ? slowerCells(compareHealth(base, health, { factor: extras.slowerFactor ?? 2 }))
+      : undefined;
+  const defs = health ? healthSections(health, slower) : runSections(record, extras);
+  for (const def of defs) {
     const section: PageSection = { id: def.id, title: def.title, description: def.description };
+    if (def.details) section.details = def.details;
     if (def.spec) {
       const r = await renderSvg(def.spec);
       section.svg = prefixSvgIds(r.svg, def.id);
@@ -74,12 +86,14 @@ export async function buildRunPage(
   const gen = generatorHealth(record.intervals);
   const users = `${s.users.planned} attendee${s.users.planned === 1 ? '' : 's'}`;
   const page: PageInput = {
-    title: `${record.meta.scenario.name}: workshop rehearsal`,
-    subtitle: `${users} · ${formatMs(s.durationMs)} · ${record.meta.target.kind} target · run ${record.meta.id}`,
+    title: `${record.meta.scenario.name}: ${health ? 'notebook health' : 'workshop rehearsal'}`,
+    subtitle: `${health ? `${s.users.planned} notebook runs` : users} · ${formatMs(s.durationMs)} · ${record.meta.target.kind} target · run ${record.meta.id}`,
     partial: record.partial,
     ...(record.partial ? { partialNote: partialNote(record) } : {}),
-    verdict: { label: verdictLabel(s), rows: s.thresholds.map(verdictRow), summary: verdictSummary(record) },
-    highlights: highlights(record, gen),
+    verdict: health
+      ? healthVerdict(health)
+      : { label: verdictLabel(s), rows: s.thresholds.map(verdictRow), summary: verdictSummary(record) },
+    ...(health ? {} : { highlights: highlights(record, gen) }),
     notices: gen.saturated.length > 0 ? [generatorVerdict(gen), ...notices(record)] : notices(record),
     sections,
     footer: footer(record),
@@ -115,7 +129,7 @@ export async function writeRunReport(dir: string, opts: RunReportOptions = {}): 
     junit,
     renderJunit({
       suiteName: `rehearse ${record.meta.scenario.name} ${basename(record.dir)}`,
-      cases: junitCases(record),
+      cases: record.health ? healthJunitCases(record.health) : junitCases(record),
     }),
   );
   return {

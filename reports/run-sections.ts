@@ -5,8 +5,10 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClusterSummary } from '../loadgen/record/cluster.js';
+import type { HealthRecord } from '../loadgen/record/health.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import { formatMs } from './format.js';
+import type { SectionDetail } from './page.js';
 import { cellLatency, cellLatencySpec } from './specs/cell-latency.js';
 import { type ClusterTimeline, clusterTimelineSpec } from './specs/cluster-timeline.js';
 import { cohortTimelineSpec } from './specs/cohort-timeline.js';
@@ -28,6 +30,7 @@ export interface SectionDef {
   spec?: TopLevelSpec;
   note?: string;
   noteTone?: 'info' | 'good' | 'warn';
+  details?: SectionDetail[];
 }
 
 export interface RunReportExtras {
@@ -35,6 +38,9 @@ export interface RunReportExtras {
   cluster?: ClusterTimeline & { summary?: ClusterSummary; warnings?: string[] };
   /** A capacity plan for this scenario (analysis/); adds the frontier and node-count charts. */
   plan?: PlanInput;
+  /** A check record's baseline: cells slower than `slowerFactor` (default 2) × its time are marked. */
+  healthBaseline?: HealthRecord;
+  slowerFactor?: number;
 }
 
 /** The note under the generator chart: kept up, or saturated (and where). */
@@ -166,6 +172,7 @@ function failureSection(record: RunRecord): SectionDef {
       'Failures by reason per interval. First attempt: a launch attempt failed, even if BinderHub’s retry then succeeded. ' +
       'Final: what the attendee was left with. Many first-attempt failures with few final ones is a hub surviving on retries.',
   };
+  const errors = cellErrorDetails(record);
   if (f.bars.length === 0) {
     const n = (k: 'launch.failed' | 'cell.failed' | 'session.failed') => rates[k]?.total ?? 0;
     return {
@@ -179,7 +186,26 @@ function failureSection(record: RunRecord): SectionDef {
     spec: failuresSpec(record.intervals, record.summary.durationMs),
     noteTone: 'warn',
     note: `${f.totals.first} first-attempt and ${f.totals.final} final failures; reasons, most frequent first: ${f.reasons.join(', ')}.`,
+    ...(errors.length > 0 ? { details: errors } : {}),
   };
+}
+
+/**
+ * The notebook errors behind `cell-error` failures, one detail per distinct error (the session's
+ * end message: `cell N, line L: Ename: evalue`), with how many attendees met it.
+ */
+export function cellErrorDetails(record: RunRecord): SectionDetail[] {
+  const counts = new Map<string, number>();
+  for (const ev of record.events) {
+    if (ev.type !== 'user-end' || ev.reason !== 'cell-error' || ev.message === undefined) continue;
+    counts.set(ev.message, (counts.get(ev.message) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([message, n]) => ({
+      heading: message,
+      text: `${n} attendee${n === 1 ? '' : 's'} stopped here (\`rehearse check --keep-going\` runs the cells after it).`,
+    }));
 }
 
 function planSections(plan: PlanInput): SectionDef[] {

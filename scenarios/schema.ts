@@ -282,6 +282,13 @@ const sessionSchema = z
     notebook: matching(/\.ipynb$/, 'expected a path to a .ipynb notebook').describe(
       'notebook whose code cells each user runs in order; relative to the scenario file',
     ),
+    notebooks: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        'for `rehearse check`: notebook paths or globs (*, **) inside the repo; default every *.ipynb',
+      ),
     thinkTime: thinkTimeSchema,
     duration: positiveDuration('how long a user stays after their server is ready, then leaves'),
     onEnd: z

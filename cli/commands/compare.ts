@@ -13,9 +13,16 @@ export async function compare(
   io: CliIO,
   baseline: string,
   candidate: string,
-  flags: { json?: boolean; out?: string; tolerance?: string },
+  flags: { json?: boolean; out?: string; tolerance?: string; slower?: string },
 ): Promise<number> {
   const tolerance = parseTolerance(flags.tolerance ?? '10%');
+  const slowerFactor = Number(flags.slower ?? '2');
+  if (!(Number.isFinite(slowerFactor) && slowerFactor > 1)) {
+    throw new InputError(
+      'FLAG_INVALID',
+      `--slower must be a factor above 1 (e.g. 2 for 2×), got "${flags.slower}"`,
+    );
+  }
   const { readRecord } = await import('../../loadgen/record/reader.js');
   const base = readRecord(await recordDir(baseline, 'baseline'));
   const cand = readRecord(await recordDir(candidate, 'candidate'));
@@ -26,7 +33,7 @@ export async function compare(
     for (const w of r.warnings) io.stderr.write(`warning: ${role}: ${w}\n`);
   }
   const { compareRuns } = await import('../../reports/compare.js');
-  const comparison = compareRuns(base, cand, { tolerance });
+  const comparison = compareRuns(base, cand, { tolerance, slowerFactor });
   for (const w of comparison.warnings) io.stderr.write(`warning: ${w}\n`);
   const outDir = resolve(flags.out ?? join(cand.dir, `compare-${base.meta.id}`));
   const { comparisonText, writeComparison } = await import('../../reports/compare-output.js');

@@ -4,7 +4,9 @@ import type { CliIO } from '../main.js';
 
 /**
  * `rehearse report <dir> [--json] [--out <dir>] [--plan <plan.json>]` (`--plan`: the JSON of
- * `rehearse plan --json`, adding the candidates' frontier and the chosen plan's node count): write report.html, report.md (+ PNG charts) and
+ * `rehearse plan --json`, adding the candidates' frontier and the chosen plan's node count; `--baseline
+ * <record>` for a check record: cells slower than `--slower` × the baseline's are marked in the
+ * health grid): write report.html, report.md (+ PNG charts) and
  * junit.xml for a run record. `<dir>` is a record (`runs/<id>`) or a folder of records (`runs`:
  * the latest). Exit 0 once the report is written, whatever the verdict (gate CI on `rehearse run`
  * or `rehearse summary`); a partial record gives a report marked partial, still exit 0; 2 when
@@ -13,15 +15,21 @@ import type { CliIO } from '../main.js';
 export async function report(
   io: CliIO,
   dir: string,
-  flags: { json?: boolean; out?: string; plan?: string },
+  flags: { json?: boolean; out?: string; plan?: string; baseline?: string; slower?: string },
 ): Promise<number> {
-  const { resolveRecordDir } = await import('../../loadgen/record/reader.js');
+  const { readRecord, resolveRecordDir } = await import('../../loadgen/record/reader.js');
   const recordDir = resolveRecordDir(dir);
   const { writeRunReport } = await import('../../reports/run-report.js');
   const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
+  const baseline =
+    flags.baseline === undefined ? undefined : readRecord(resolveRecordDir(flags.baseline, 'baseline'));
+  const slowerFactor = Number(flags.slower ?? '2');
+  if (!(slowerFactor > 1))
+    throw new InputError('FLAG_INVALID', `--slower must be a factor above 1, got "${flags.slower}"`);
   const files = await writeRunReport(recordDir, {
     ...(flags.out === undefined ? {} : { outDir: flags.out }),
     plan,
+    ...(baseline?.health ? { healthBaseline: baseline.health, slowerFactor } : {}),
   });
   for (const w of files.warnings) io.stderr.write(`warning: ${w}\n`);
   if (flags.json) {

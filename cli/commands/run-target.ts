@@ -13,6 +13,8 @@ import type { RunFlags } from './run.js';
 
 export interface OpenTarget {
   adapter: TargetAdapter;
+  /** The same target launching another repo spec (`rehearse check` of several repos). */
+  forRepo(spec: string): TargetAdapter;
   /** The same target as distributed workers get it (run-workers.ts); its token via `childEnv`. */
   spec: TargetSpec;
   childEnv: Record<string, string>;
@@ -23,7 +25,12 @@ export interface OpenTarget {
 /** The variable that carries the local target's hub token to local workers (never argv). */
 const LOCAL_TOKEN_ENV = 'REHEARSE_WORKER_HUB_TOKEN';
 
-export async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags): Promise<OpenTarget> {
+/** `reposDir`: the folder the local target's emulated images are made of (default scenarios/repos). */
+export async function openTarget(
+  io: CliIO,
+  scenario: Pick<Scenario, 'target' | 'repo'>,
+  flags: Pick<RunFlags, 'stateDir' | 'stack'> & { reposDir?: string },
+): Promise<OpenTarget> {
   const { BinderTarget, JupyterHubTarget } = await import('../../loadgen/runner/targets.js');
   const launchTimeoutMs = LAUNCH_TIMEOUT_MS;
   const t = scenario.target;
@@ -55,6 +62,7 @@ export async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags)
           env: io.env,
           ...(wanted ? { stack: wanted } : {}),
           ...settings,
+          ...(flags.reposDir ? { reposDir: flags.reposDir } : {}),
           log: (l) => io.stderr.write(`${l}\n`),
         });
     const state = started?.state ?? st.state;
@@ -64,18 +72,20 @@ export async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags)
         `using the running local target (${state.binderUrl}, stack ${state.stack?.name ?? 'debian12'}); its own settings apply\n`,
       );
     const hubToken = readToken(state);
-    const adapter = new BinderTarget({
-      binderUrl: state.binderUrl,
-      hubUrl: state.hubUrl,
-      spec: scenario.repo,
-      hubToken,
-      launchTimeoutMs,
-      kind: 'local',
-      local: { ...state.settings },
-      ...(state.stack ? { stack: { name: state.stack.name, versions: state.stack.versions } } : {}),
-    });
+    const forRepo = (spec: string) =>
+      new BinderTarget({
+        binderUrl: state.binderUrl,
+        hubUrl: state.hubUrl,
+        spec,
+        hubToken,
+        launchTimeoutMs,
+        kind: 'local',
+        local: { ...state.settings },
+        ...(state.stack ? { stack: { name: state.stack.name, versions: state.stack.versions } } : {}),
+      });
     return {
-      adapter,
+      adapter: forRepo(scenario.repo),
+      forRepo,
       spec: {
         kind: 'local',
         binderUrl: state.binderUrl,
@@ -106,32 +116,37 @@ export async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags)
   await preflight(t.kind === 'binderhub' ? `${withSlash(t.url)}versions` : `${withSlash(t.url)}hub/api/`);
   const spec = remoteTargetSpec(scenario);
   if (t.kind === 'binderhub') {
+    const forRepo = (repo: string) =>
+      new BinderTarget({
+        binderUrl: withSlash(t.url),
+        hubUrl: t.hubUrl && withSlash(t.hubUrl),
+        spec: repo,
+        hubToken: token,
+        tokenEnv: t.tokenEnv,
+        launchTimeoutMs,
+      });
     return {
       spec,
       childEnv: {},
       launchTimeoutMs,
-      adapter: new BinderTarget({
-        binderUrl: withSlash(t.url),
-        hubUrl: t.hubUrl && withSlash(t.hubUrl),
-        spec: scenario.repo,
-        hubToken: token,
-        tokenEnv: t.tokenEnv,
-        launchTimeoutMs,
-      }),
+      adapter: forRepo(scenario.repo),
+      forRepo,
       close: async () => undefined,
     };
   }
+  const adapter = new JupyterHubTarget({
+    hubUrl: withSlash(t.url),
+    token: token as string,
+    tokenEnv: t.tokenEnv,
+    runTag: spec.kind === 'jupyterhub' ? spec.runTag : '',
+    launchTimeoutMs,
+  });
   return {
     spec,
     childEnv: {},
     launchTimeoutMs,
-    adapter: new JupyterHubTarget({
-      hubUrl: withSlash(t.url),
-      token: token as string,
-      tokenEnv: t.tokenEnv,
-      runTag: spec.kind === 'jupyterhub' ? spec.runTag : '',
-      launchTimeoutMs,
-    }),
+    adapter,
+    forRepo: () => adapter,
     close: async () => undefined,
   };
 }
@@ -139,7 +154,7 @@ export async function openTarget(io: CliIO, scenario: Scenario, flags: RunFlags)
 const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
 
 /** A remote target as workers get it (no network: also for `--dry-run`). */
-export function remoteTargetSpec(scenario: Scenario): TargetSpec {
+export function remoteTargetSpec(scenario: Pick<Scenario, 'target' | 'repo'>): TargetSpec {
   const t = scenario.target;
   if (t.kind === 'local') {
     throw new InputError('FLAG_INVALID', 'the local target is not reachable from other machines', {

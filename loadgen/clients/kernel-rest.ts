@@ -62,6 +62,14 @@ export interface ServerStatus {
   connections: number;
 }
 
+/** A contents-API model (only what we read of it). */
+export interface ContentsModel {
+  name: string;
+  path: string;
+  type: 'directory' | 'notebook' | 'file';
+  content: unknown;
+}
+
 export interface JupyterServerClientOptions {
   /** The server's base URL, e.g. http://127.0.0.1:8000/user/x/ */
   serverUrl: string;
@@ -128,6 +136,21 @@ export class JupyterServerClient {
       }
       await sleep(Math.min(opts.retryDelayMs ?? 500, Math.max(0, deadline - Date.now())));
     }
+  }
+
+  /**
+   * GET api/contents/<path>: a directory lists its entries (`content` is the list), a notebook
+   * carries its JSON (`content`). An unreadable notebook is a 400 whose message says why.
+   */
+  async contents(path: string): Promise<ContentsModel> {
+    const p = path.split('/').filter(Boolean).map(encodeURIComponent).join('/');
+    return (await this.#call('GET', `api/contents/${p}?content=1`, [200])).body as ContentsModel;
+  }
+
+  /** GET api/kernelspecs → the names of the kernels this server can start. */
+  async kernelSpecNames(): Promise<string[]> {
+    const specs = field((await this.#call('GET', 'api/kernelspecs', [200])).body, 'kernelspecs');
+    return typeof specs === 'object' && specs !== null ? Object.keys(specs) : [];
   }
 
   async interruptKernel(id: string): Promise<void> {

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../scenarios/errors.js';
+import { readJsonPart, writeJsonPart } from './json-part.js';
 import type { RunEvent } from './types.js';
 
 /**
@@ -137,11 +138,7 @@ export function stat(values: readonly number[]): Stat | null {
 
 /** Write cluster.json into the record folder (tmp + rename: never half a file). */
 export function writeObserverRecord(dir: string, record: ClusterRecord): string {
-  const file = join(dir, CLUSTER_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(record, null, 1)}\n`);
-  renameSync(tmp, file);
-  return file;
+  return writeJsonPart(join(dir, CLUSTER_FILE), record);
 }
 
 /**
@@ -152,16 +149,7 @@ export function readObserverRecord(dir: string): ClusterRecord | null {
   const file = join(dir, CLUSTER_FILE);
   if (!existsSync(file)) return null;
   const hint = `${CLUSTER_FILE} is written by the cluster observer at the end of \`rehearse run --kubeconfig\`; move the damaged file away to read the rest of the record.`;
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new InputError('RECORD_INVALID', `${file} is not valid JSON: ${(err as Error).message}`, {
-      hint,
-      cause: err,
-    });
-  }
-  const o = data as Partial<ClusterRecord> | null;
+  const o = readJsonPart(file, hint) as Partial<ClusterRecord> | null;
   if (typeof o !== 'object' || o === null || !Array.isArray(o.samples) || typeof o.summary !== 'object') {
     throw new InputError('RECORD_INVALID', `${file} is not a cluster record (no samples or summary)`, {
       hint,

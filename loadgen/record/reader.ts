@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { InputError } from '../../scenarios/errors.js';
 import { summarizeIntervals } from '../metrics/summary.js';
 import { type ClusterRecord, readObserverRecord } from './cluster.js';
+import { type HealthRecord, readHealthRecord } from './health.js';
 import {
   type IntervalRecord,
   RECORD_VERSION,
@@ -25,6 +26,8 @@ export interface RunRecord {
   warnings: string[];
   /** cluster.json: what the cluster observer saw (a run with --kubeconfig); absent otherwise. */
   cluster?: ClusterRecord;
+  /** health.json: per-cell notebook health (a `rehearse check` record); absent otherwise. */
+  health?: HealthRecord;
 }
 
 /**
@@ -47,7 +50,8 @@ export function readRecord(dir: string): RunRecord {
   const intervals = readJsonLines(join(dir, RECORD_FILES.intervals), isInterval, warnings);
   const stored = readSummary(join(dir, RECORD_FILES.summary), warnings);
   const cluster = readObserverRecord(dir);
-  const extra = cluster ? { cluster } : {};
+  const health = readHealthRecord(dir);
+  const extra = { ...(cluster ? { cluster } : {}), ...(health ? { health } : {}) };
   if (stored)
     return { dir, meta, events, intervals, summary: stored, partial: stored.partial, warnings, ...extra };
   const summary = rebuildSummary(meta, events, intervals);

@@ -8,6 +8,8 @@ import type { FailureReason, RateMetric } from '../metrics/names.js';
  *   events.jsonl     RunEvent per line, appended as things happen (a crash loses at most one line)
  *   intervals.jsonl  IntervalRecord per closed interval (encoded HDR histograms; merge exactly)
  *   summary.json     RunSummary, written at the end; absent from a partial record
+ *   cluster.json     what the cluster observer saw (cluster.ts; a run with --kubeconfig)
+ *   health.json      per-cell notebook health, versioned on its own (health.ts; `rehearse check`)
  *
  * Times inside a record are ms since the run's start (`t`); wall-clock times are ISO strings.
  */

@@ -74,7 +74,14 @@ export class BinderTarget implements TargetAdapter {
 
   describe(): RecordedTarget {
     const { binderUrl, hubUrl, tokenEnv, local, stack } = this.o;
-    return { kind: this.o.kind ?? 'binderhub', binderUrl, hubUrl, tokenEnv, local, ...(stack ? { stack } : {}) };
+    return {
+      kind: this.o.kind ?? 'binderhub',
+      binderUrl,
+      hubUrl,
+      tokenEnv,
+      local,
+      ...(stack ? { stack } : {}),
+    };
   }
 
   async launch(

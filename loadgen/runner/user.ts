@@ -1,4 +1,5 @@
 import { abortable } from '../abortable.js';
+import { cellError } from '../check/traceback.js';
 import { type ExecuteResult, KernelConnection } from '../clients/kernel.js';
 import { JupyterServerClient } from '../clients/kernel-rest.js';
 import type { Clock } from '../clock.js';
@@ -8,7 +9,8 @@ import type { Arrival } from '../plan/arrivals.js';
 import { thinkTimeMs } from '../plan/arrivals.js';
 import type { RunEvent, StepName } from '../record/types.js';
 import { failureReason } from './attribution.js';
-import { LaunchFailure, type LaunchResult, type TargetAdapter } from './targets.js';
+import { attemptCleanup } from './cleanup.js';
+import { type CleanupLine, LaunchFailure, type LaunchResult, type TargetAdapter } from './targets.js';
 
 /**
  * One simulated attendee as an explicit state machine (hubtraf's User, with an open workload):
@@ -48,7 +50,8 @@ export interface UserResult {
 
 /** The Jupyter server a user got, as the session uses it (real clients by default; tests inject). */
 export interface ServerApi {
-  startKernel(): Promise<{ id: string }>;
+  /** No name: the server's default kernel. */
+  startKernel(name?: string): Promise<{ id: string }>;
   connect(kernelId: string): Promise<KernelSession>;
   deleteKernel(id: string): Promise<string>;
 }
@@ -58,17 +61,30 @@ export interface KernelSession {
   close(opts: { timeoutMs: number }): Promise<void>;
 }
 
+/** A session that also answers kernel_info (KernelConnection). */
+export interface CheckSession extends KernelSession {
+  kernelInfo(opts: { timeoutMs: number }): Promise<Record<string, unknown>>;
+}
+
+/** The real clients: a ServerApi whose sessions are KernelConnections, with its REST client. */
+export interface RealServerApi extends ServerApi {
+  connect(kernelId: string): Promise<CheckSession>;
+  /** Interrupt, restart, contents, kernelspecs: what `rehearse check` uses beyond a session. */
+  rest: Pick<JupyterServerClient, 'contents' | 'interruptKernel' | 'restartKernel' | 'kernelSpecNames'>;
+}
+
 export function realServerApi(
   server: LaunchResult,
   o: { protocol: 'v1' | 'legacy'; timeoutMs: number },
-): ServerApi {
+): RealServerApi {
   const rest = new JupyterServerClient({
     serverUrl: server.serverUrl,
     token: server.token,
     requestTimeoutMs: o.timeoutMs,
   });
   return {
-    startKernel: () => rest.startKernel(),
+    rest,
+    startKernel: (name) => rest.startKernel(name),
     deleteKernel: (id) => rest.deleteKernel(id),
     connect: (kernelId) =>
       KernelConnection.open({
@@ -355,11 +371,12 @@ class SimulatedUser {
       const failed = result.status !== 'ok';
       this.ctx.emit({ kind: 'rate', metric: 'cell.failed', hit: failed, t: clock.now() });
       if (failed) {
-        const e = result.error;
-        throw Object.assign(
-          new Error(`cell ${cell.index}: ${e ? `${e.ename}: ${e.evalue}` : result.status}`),
-          { code: 'CELL_ERROR' },
-        );
+        // `cell N, line L: Ename: evalue`, as `rehearse check` and its JUnit say it.
+        const e = result.error && cellError(result.error, cell.source);
+        const where = e?.line === undefined ? `cell ${cell.index}` : `cell ${cell.index}, line ${e.line}`;
+        throw Object.assign(new Error(`${where}: ${e ? `${e.ename}: ${e.evalue}` : result.status}`), {
+          code: 'CELL_ERROR',
+        });
       }
       prevEnd = clock.now();
     }
@@ -382,14 +399,8 @@ class SimulatedUser {
     this.to('leaving');
     const { clock } = this.ctx;
     const scheduled = clock.now();
-    const lines: { what: string; ok: boolean; detail: string; command?: string }[] = [];
-    const attempt = async (what: string, fn: () => Promise<string>) => {
-      try {
-        lines.push({ what, ok: true, detail: await fn() });
-      } catch (err) {
-        lines.push({ what, ok: false, detail: (err as Error).message });
-      }
-    };
+    const lines: CleanupLine[] = [];
+    const attempt = (what: string, fn: () => Promise<string>) => attemptCleanup(lines, what, fn);
     const { conn, rest, kernelId, server } = this;
     if (conn) {
       await attempt('kernel websocket', async () => {

@@ -36,6 +36,8 @@ export interface UpOptions {
   /** Launch retry base delay (BinderHub: 4 s). */
   retryDelayMs?: number;
   startTimeoutSec?: number;
+  /** Where `gh/<org>/<repo>/<ref>` finds `<org>/<repo>/` (default: the bundled scenarios/repos). */
+  reposDir?: string;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
@@ -121,7 +123,7 @@ async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): P
     cookieSecretFile: join(dir, 'jupyterhub_cookie_secret'),
     pidFile: join(dir, 'jupyterhub.pid'),
     homesDir: join(dir, 'homes'),
-    reposDir: join(root, 'scenarios', 'repos'),
+    reposDir: opts.reposDir ?? join(root, 'scenarios', 'repos'),
     concurrentSpawnLimit: settings.concurrentSpawnLimit,
     activeServerLimit: settings.activeServerLimit,
     startTimeoutSec: opts.startTimeoutSec ?? 120,

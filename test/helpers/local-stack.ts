@@ -14,11 +14,13 @@ import type { StackName } from '../../provision/local/stacks.js';
  * root fails its tests (openStack throws) rather than skipping them. Elsewhere a root that was never
  * built (not root, no mmdebstrap) is left out with a warning.
  */
-export function testStacks(env: NodeJS.ProcessEnv = process.env): StackName[] {
+export type TestStackName = Exclude<StackName, 'custom'>;
+
+export function testStacks(env: NodeJS.ProcessEnv = process.env): TestStackName[] {
   const listed = (env.REHEARSE_TEST_STACKS ?? 'debian12,debian13')
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean) as StackName[];
+    .filter(Boolean) as TestStackName[];
   if (env.CI === 'true') return listed;
   return listed.filter((s) => {
     if (s !== 'debian13' || rootState(env).state === 'intact') return true;
@@ -30,7 +32,7 @@ export function testStacks(env: NodeJS.ProcessEnv = process.env): StackName[] {
 }
 
 /** One describe block per stack, named `[<stack>] <title>`, so every test name shows its stack. */
-export function describeEachStack(title: string, fn: (stack: StackName) => void): void {
+export function describeEachStack(title: string, fn: (stack: TestStackName) => void): void {
   for (const stack of testStacks()) describe(`[${stack}] ${title}`, () => fn(stack));
 }
 
