@@ -20,7 +20,9 @@ export function stripAnsi(text: string): string {
 export const TRACEBACK_FRAMES = 4;
 
 const CELL_FRAME = /Cell In ?\[\d*\],? line (\d+)/;
-const OLD_FRAME = /<ipython-input-\d+-[0-9a-f]+> in <module>/;
+// IPython 7 (`<ipython-input-…> in <module>`), and IPython 8.35 (Debian 13) when the error passes
+// through library frames: the cell's frame is named by ipykernel's file, `/tmp/ipykernel_<pid>/<hash>.py in ?()`.
+const OLD_FRAME = /(?:<ipython-input-\d+-[0-9a-f]+>|\/ipykernel_\d+\/\d+\.py) in /;
 const ARROW = /^-+> ?(\d+)/m;
 
 /** The 1-based line of the cell that raised, from a (stripped) traceback; undefined if unknown. */

@@ -24,6 +24,14 @@ describe('reading a kernel error', () => {
     expect(errorLine(['---', 'Cell In[12], line 7\n----> 7 x'])).toBe(7);
     expect(errorLine(['<ipython-input-4-0a1b2c3d4e5f> in <module>\n      1 a = 1\n----> 2 b()\n'])).toBe(2);
     expect(errorLine(['  File "x.py", line 9', 'ValueError: v'])).toBeUndefined();
+    // IPython 8.35 / ipykernel 6.29 (Debian 13) when the error passes through pandas' frames (as sent).
+    const ipy835 = [
+      'AttributeError                            Traceback (most recent call last)',
+      "/tmp/ipykernel_31937/4154744712.py in ?()\n      1 readings = pd.DataFrame({'station': ['a', 'b']})\n      2 late = 1\n----> 3 combined = readings.append(late, ignore_index=True)\n      4 print(len(combined))\n",
+      '/usr/lib/python3/dist-packages/pandas/core/generic.py in ?(self, name)\n   6298             return self[name]\n-> 6299         return object.__getattribute__(self, name)\n',
+      "AttributeError: 'DataFrame' object has no attribute 'append'",
+    ];
+    expect(errorLine(ipy835)).toBe(3);
   });
 
   it('records the line text, the last frames and no ANSI', () => {
