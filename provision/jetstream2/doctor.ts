@@ -62,7 +62,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
   return checks;
 }
 
-function loadKubeconfig(o: DoctorOptions): KubeConfig {
+/** The cluster's kubeconfig, or invalid input saying where one comes from. */
+export function loadKubeconfig(o: { kubeconfigPath: string; context?: string }): KubeConfig {
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(o.kubeconfigPath);
@@ -72,7 +73,7 @@ function loadKubeconfig(o: DoctorOptions): KubeConfig {
       'KUBECONFIG_INVALID',
       `cannot load kubeconfig ${o.kubeconfigPath}: ${(err as Error).message}`,
       {
-        hint: 'Write it with `openstack coe cluster config <cluster> --dir <dir>` and pass that file to --kubeconfig.',
+        hint: '`provision apply` writes one; else `openstack coe cluster config <cluster> --dir <dir>`, and pass that file to --kubeconfig.',
         cause: err,
       },
     );

@@ -5,9 +5,9 @@
  * timeout; the wait polls every 15 s until its deadline.
  */
 import { spawn } from 'node:child_process';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { InputError, RehearseError } from '../../scenarios/errors.js';
-import { withTimeout } from './doctor.js';
+import { loadKubeconfig, withTimeout } from './doctor.js';
 import { NODE_GROUP_LABEL } from './guardrails.js';
 import { PLACEHOLDER_STATEFULSET, type PrescalePlan } from './prescale.js';
 
@@ -63,20 +63,7 @@ export function liveDeps(
   o: { kubeconfigPath: string; context?: string; env: NodeJS.ProcessEnv },
   log: (line: string) => void,
 ): PrescaleDeps {
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromFile(o.kubeconfigPath);
-    if (o.context !== undefined) kc.setCurrentContext(o.context);
-  } catch (err) {
-    throw new InputError(
-      'KUBECONFIG_INVALID',
-      `cannot load kubeconfig ${o.kubeconfigPath}: ${(err as Error).message}`,
-      {
-        hint: 'pass --kubeconfig (default: the one `provision apply` writes)',
-        cause: err,
-      },
-    );
-  }
+  const kc = loadKubeconfig(o);
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   return {
