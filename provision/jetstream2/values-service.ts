@@ -10,22 +10,17 @@
  *   user group with its disk an emptyDir capped at dindDiskGiB (2i2c: 15Gi), talking to the hub
  *   with the service token z2jh generates into the hub Secret (`hub.services.binder.apiToken`).
  */
-import type { NodeGroupPlan } from '../../analysis/plan-types.js';
 import { largePlaceholderRequests } from './prescale.js';
-import { coreSelector, ingressAnnotations, repoProvider, type Values } from './values.js';
+import {
+  type BinderhubValuesInput,
+  coreSelector,
+  ingressAnnotations,
+  repoProvider,
+  type Values,
+} from './values.js';
 
-export interface ServiceValuesInput {
-  plan: NodeGroupPlan;
-  binderHost: string;
-  hubHost: string;
-  ingressClassName: string;
-  tls: { clusterIssuer?: string; binderSecret: string; hubSecret: string };
-  registry: { url: string; username: string; imagePrefix: string };
-  rateLimit: number;
-  repos: { allowedSpecs: string[]; bannedSpecs: string[] };
-  dindDiskGiB: number;
-  cull: { timeoutSec: number; everySec: number };
-  placeholderReplicas: number | string;
+/** The same input as the binderhub chart's, plus the hub image that carries the binderhub package. */
+export interface ServiceValuesInput extends BinderhubValuesInput {
   hubImage: { name: string; tag: string };
 }
 
