@@ -10,13 +10,13 @@
  *   user group with its disk an emptyDir capped at dindDiskGiB (2i2c: 15Gi), talking to the hub
  *   with the service token z2jh generates into the hub Secret (`hub.services.binder.apiToken`).
  */
-import { largePlaceholderRequests } from './prescale.js';
 import {
   type BinderhubValuesInput,
   coreSelector,
   ingressAnnotations,
   repoProvider,
   type Values,
+  z2jhScheduling,
 } from './values.js';
 
 /** The same input as the binderhub chart's, plus the hub image that carries the binderhub package. */
@@ -67,17 +67,7 @@ export function serviceValues(input: ServiceValuesInput): { jupyterhub: Values; 
       memory: { guarantee: guarantee.memory, limit: limit.memory },
       storage: { type: 'none' },
     },
-    scheduling: {
-      podPriority: { enabled: true, userPlaceholderPriority: plan.user.placeholders.priority },
-      userPlaceholder: {
-        enabled: true,
-        replicas: input.placeholderReplicas,
-        resources: { requests: largePlaceholderRequests(plan) },
-      },
-      userScheduler: { nodeSelector: core },
-      corePods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
-      userPods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
-    },
+    scheduling: z2jhScheduling(input),
     cull: { enabled: true, users: true, timeout: input.cull.timeoutSec, every: input.cull.everySec },
     ingress: {
       enabled: true,

@@ -104,20 +104,7 @@ export function binderhubValues(input: BinderhubValuesInput): Values {
         cpu: { guarantee: guarantee.cpu, limit: limit.cpu },
         memory: { guarantee: guarantee.memory, limit: limit.memory },
       },
-      scheduling: {
-        // Placeholders at priority -10: the lowest that still triggers scale-up (cluster-autoscaler's
-        // expendable-pods cutoff, capacity.md §4.3) and below every user pod, so they are evicted first.
-        podPriority: { enabled: true, userPlaceholderPriority: plan.user.placeholders.priority },
-        userPlaceholder: {
-          enabled: true,
-          replicas: input.placeholderReplicas,
-          // One placeholder holds one node (provision prescale): what a node's users are guaranteed.
-          resources: { requests: largePlaceholderRequests(plan) },
-        },
-        userScheduler: { nodeSelector: core },
-        corePods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
-        userPods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
-      },
+      scheduling: z2jhScheduling(input),
       // No prePuller settings: the BinderHub chart turns z2jh's hook and continuous pullers off
       // (every repository has its own image), so a prePuller.hook.nodeSelector would do nothing.
       cull: { enabled: true, timeout: input.cull.timeoutSec, every: input.cull.everySec },
@@ -132,6 +119,27 @@ export function binderhubValues(input: BinderhubValuesInput): Values {
  * upgrades on the hub (kernels), 256m bodies (notebook uploads), and cert-manager's issuer with
  * http01-edit-in-place (nginx-ingress refuses the duplicate host of a separate ACME ingress).
  */
+/**
+ * z2jh's `scheduling` for either chart shape. Placeholders at priority -10: the lowest that still
+ * triggers scale-up (cluster-autoscaler's expendable-pods cutoff, capacity.md §4.3) and below every
+ * user pod, so they are evicted first; one placeholder holds one node (provision prescale): what a
+ * node's users are guaranteed.
+ */
+export function z2jhScheduling(input: Pick<BinderhubValuesInput, 'plan' | 'placeholderReplicas'>): Values {
+  const { plan } = input;
+  return {
+    podPriority: { enabled: true, userPlaceholderPriority: plan.user.placeholders.priority },
+    userPlaceholder: {
+      enabled: true,
+      replicas: input.placeholderReplicas,
+      resources: { requests: largePlaceholderRequests(plan) },
+    },
+    userScheduler: { nodeSelector: coreSelector(plan) },
+    corePods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
+    userPods: { nodeAffinity: { matchNodePurpose: 'ignore' } },
+  };
+}
+
 export function ingressAnnotations(kind: 'binder' | 'hub', clusterIssuer?: string): Record<string, string> {
   return {
     'nginx.org/client-max-body-size': '256m',
