@@ -5,7 +5,7 @@
  */
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../scenarios/errors.js';
+import { InputError } from '../core/errors.js';
 
 const resources = z
   .object({

@@ -4,8 +4,9 @@
  * the progress callback: arrivals come in already planned (the CLI plans them; analysis/ does not
  * import loadgen/plan/).
  */
+
+import { InputError } from '../core/errors.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
-import { InputError } from '../scenarios/errors.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { calibrate, type LocalFit } from './calibrate.js';
 import { findFlavor, jetstream2Catalogue, MAGNUM_CAPI, type SuRates, suPerHour } from './catalogue.js';

@@ -4,7 +4,7 @@
  * and choose the one with the fewest SUs over the event window; ties go to fewer nodes (peak, then
  * max), then fewer placeholders, then fewer pre-scaled nodes.
  */
-import { InputError } from '../scenarios/errors.js';
+import { InputError } from '../core/errors.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { type Catalogue, suPerHour } from './catalogue.js';
 import { type EventWindow, eventCost } from './cost.js';

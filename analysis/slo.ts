@@ -5,7 +5,7 @@
  * The expression grammar is the scenario schema's SLO_PATTERN (parsed again here: analysis/ may
  * not import loadgen/, whose threshold parser is the runtime one).
  */
-import { type CompareOp, holds } from '../scenarios/compare-op.js';
+import { type CompareOp, holds } from '../core/compare-op.js';
 import { type Scenario, SLO_PATTERN } from '../scenarios/schema.js';
 import type { Origin } from './model.js';
 

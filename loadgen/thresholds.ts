@@ -7,7 +7,7 @@
  * loadgen/); metric names, aggregations per metric type and units are checked here, by the parser
  * in threshold-parser.ts (its grammar is written above parseOne).
  */
-import { type CompareOp, holds } from '../scenarios/compare-op.js';
+import { type CompareOp, holds } from '../core/compare-op.js';
 import { percentileKey } from './metrics/hdr.js';
 import type { RateMetric, TrendMetric } from './metrics/names.js';
 import type { RunSummary, ThresholdResult, TrendSummary } from './record/types.js';

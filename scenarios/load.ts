@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError } from '../core/errors.js';
 import { type Scenario, scenarioSchema } from './schema.js';
 
 export interface ScenarioIssue {

@@ -16,7 +16,7 @@ import {
   QUANTITY_PATTERN,
   tryParseDuration,
   tryParseQuantity,
-} from './duration.js';
+} from '../core/duration.js';
 
 /** A schema-level message for wrong values that leaves missing keys to the parse-level map. */
 const unlessMissing = (message: string) => ({

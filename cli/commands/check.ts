@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tryParseDuration } from '../../core/duration.js';
+import { InputError } from '../../core/errors.js';
 import type { CheckEnvironment } from '../../loadgen/check/check.js';
 import { defaultStackName, parseStackName, type StackName } from '../../provision/local/stacks.js';
 import { readState } from '../../provision/local/state.js';
-import { tryParseDuration } from '../../scenarios/duration.js';
-import { InputError } from '../../scenarios/errors.js';
 import type { Target } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';
 import { openTarget } from './run-target.js';

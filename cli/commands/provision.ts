@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ExitCode, InputError } from '../../core/errors.js';
 import type { StackName } from '../../provision/jetstream2/synth.js';
 import type { RunIO } from '../../provision/jetstream2/terraform.js';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
 /**

@@ -1,6 +1,6 @@
+import { InputError, RehearseError, TargetError } from '../../core/errors.js';
 import type { TargetSpec } from '../../loadgen/distributed/config.js';
 import type { TargetAdapter } from '../../loadgen/runner/targets.js';
-import { InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';
 import type { RunFlags } from './run.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { InputError } from '../../core/errors.js';
 import { mapBounded } from '../../loadgen/distributed/bounded.js';
 import { buildWorkerConfig, type WorkerConfig } from '../../loadgen/distributed/config.js';
 import type { CoordinatedResult } from '../../loadgen/distributed/coordinator.js';
@@ -13,7 +14,6 @@ import { defaultRunId } from '../../loadgen/record/writer.js';
 import type { RunReporter } from '../../loadgen/runner/progress.js';
 import type { CleanupLine } from '../../loadgen/runner/targets.js';
 import type { Threshold } from '../../loadgen/thresholds.js';
-import { InputError } from '../../scenarios/errors.js';
 import { type LoadedScenario, parseScenario, scenarioHash } from '../../scenarios/load.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ExitCode, InputError, RehearseError, TargetError } from '../../core/errors.js';
 import type { ObserveSpec } from '../../loadgen/observe/attach.js';
 import type { RunSummary } from '../../loadgen/record/types.js';
-import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 import { type OpenTarget, openTarget } from './run-target.js';
 import { scenarioThresholds } from './scenario-check.js';

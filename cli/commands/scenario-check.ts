@@ -1,5 +1,5 @@
+import { InputError } from '../../core/errors.js';
 import type { Threshold } from '../../loadgen/thresholds.js';
-import { InputError } from '../../scenarios/errors.js';
 import type { LoadedScenario } from '../../scenarios/load.js';
 
 /**

@@ -1,4 +1,4 @@
-import { ExitCode } from '../../scenarios/errors.js';
+import { ExitCode } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ExitCode, InputError, TargetError } from '../../scenarios/errors.js';
+import { ExitCode, InputError, TargetError } from '../../core/errors.js';
 import { type HealthRecord, type RepoCheck, writeHealthRecord } from '../record/health.js';
 import type { RecordedTarget, RunEvent, RunStatus, RunSummary } from '../record/types.js';
 import { RecordWriter } from '../record/writer.js';

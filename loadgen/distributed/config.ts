@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 import { BinderTarget, JupyterHubTarget, type TargetAdapter } from '../runner/targets.js';
 
 /**

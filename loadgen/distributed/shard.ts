@@ -1,4 +1,4 @@
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 import type { ArrivalPlan } from '../plan/arrivals.js';
 
 /**

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { RehearseError } from '../../scenarios/errors.js';
+import { RehearseError } from '../../core/errors.js';
 import { parseScenario, scenarioHash } from '../../scenarios/load.js';
 import type { Clock } from '../clock.js';
 import type { MetricStore } from '../metrics/store.js';

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 import { summarizeIntervals } from '../metrics/summary.js';
 import { type ClusterRecord, readObserverRecord } from './cluster.js';
 import { type HealthRecord, readHealthRecord } from './health.js';

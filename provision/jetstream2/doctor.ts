@@ -7,7 +7,7 @@ import {
   type V1Node,
 } from '@kubernetes/client-node';
 import type { NodeGroupPlan } from '../../analysis/plan-types.js';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 import { autoscalerCheck, type DoctorCheck, placeholdersCheck } from './doctor-checks.js';
 import { certificate, clusterState } from './doctor-fetch.js';
 

@@ -5,7 +5,7 @@
  */
 import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import type { Refusal } from './magnum-plan-checks.js';
 import { describeDestructive, summarizePlan } from './plan-changes.js';
 import { ensureStateDir } from './state.js';

@@ -13,7 +13,7 @@ import {
 } from '../../analysis/catalogue.js';
 import type { NodeGroupPlan } from '../../analysis/plan-types.js';
 import { FLOATING_IPS_NEEDED } from '../../analysis/quota.js';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import type { Jetstream2Config } from './config.js';
 
 /** The label Magnum's CAPI driver puts on every node: the (sanitized) node-group name. */

@@ -10,7 +10,7 @@
  * ["create","delete"], ["delete"]) and `change.replace_paths` (the arguments that force it).
  */
 import { z } from 'zod';
-import { RehearseError } from '../../scenarios/errors.js';
+import { RehearseError } from '../../core/errors.js';
 import { magnumRefusals, type Refusal } from './magnum-plan-checks.js';
 
 /** Resource types whose deletion takes user servers with it. */

@@ -18,7 +18,7 @@
  * removes the idle nodes (about 10 min).
  */
 import type { NodeGroup, NodeGroupPlan, PreScaleStep } from '../../analysis/plan-types.js';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 import { type Counts, type MagnumStep, stepCommand, validOrder } from './magnum-rules.js';
 
 /** z2jh's user-placeholder StatefulSet (templates/scheduling/user-placeholder/statefulset.yaml). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { RehearseError } from '../../core/errors.js';
 import { APT_PACKAGES, findPython } from '../../provision/local/prerequisites.js';
-import { RehearseError } from '../../scenarios/errors.js';
 
 describe('local stack prerequisites', () => {
   it('names what is missing and gives the exact install commands', () => {

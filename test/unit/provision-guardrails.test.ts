@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { RehearseError } from '../../core/errors.js';
 import { assertChartValues } from '../../provision/jetstream2/chart-schema.js';
 import { parseJetstream2Config } from '../../provision/jetstream2/config.js';
 import { assertGuardrails, checkGuardrails } from '../../provision/jetstream2/guardrails.js';
-import { RehearseError } from '../../scenarios/errors.js';
 import { fixturePlan } from '../fixtures/provision/helpers.js';
 
 function thrown(fn: () => unknown): RehearseError {

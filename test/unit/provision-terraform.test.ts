@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { provisionApply, provisionDiff } from '../../cli/commands/provision.js';
 import { reportError } from '../../cli/main.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import {
   applyPlanArgs,
   destroyArgs,
@@ -24,7 +25,6 @@ import {
   showJsonArgs,
   stackOrder,
 } from '../../provision/jetstream2/terraform.js';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
 import { FIXTURE_PLAN, SHOW_PRESCALE, SHOW_REPLACE, standIn, tmp } from '../fixtures/provision/helpers.js';
 
 function sink() {

@@ -13,10 +13,10 @@ import { Writable } from 'node:stream';
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import { latestRun, readRecord } from '../../loadgen/record/reader.js';
 import type { IntervalRecord, RunEvent, RunMeta, RunSummary } from '../../loadgen/record/types.js';
 import { assertNoSecrets, type NewRunMeta, RecordWriter } from '../../loadgen/record/writer.js';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
 
 let runsDir: string;
 beforeEach(() => {
