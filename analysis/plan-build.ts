@@ -3,6 +3,8 @@
  * node, user [and dask] autoscaled from 1 to the chosen max), the user pod's resources and
  * placeholders, and the pre-scale schedule around the event.
  */
+
+import { RNG_ALGORITHM } from '../core/random.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { Catalogue } from './catalogue.js';
 import type { FloorItem } from './cost.js';
@@ -102,6 +104,7 @@ export function buildPlan(i: BuildPlanInput): NodeGroupPlan {
       name: i.scenario.name,
       ...(i.scenarioHash ? { hash: i.scenarioHash } : {}),
       seed: i.scenario.seed,
+      rng: RNG_ALGORITHM,
     },
     catalogue: { version: i.catalogue.version, rates: { ...i.catalogue.rates } },
     controlPlane: { flavor: cp.flavor, count: cp.nodes },

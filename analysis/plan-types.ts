@@ -83,7 +83,14 @@ export const nodeGroupPlanSchema = z
   .object({
     version: z.literal(1),
     generatedBy: z.string(),
-    scenario: z.object({ name: z.string(), hash: z.string().optional(), seed: z.int().min(0) }).strict(),
+    scenario: z
+      .object({
+        name: z.string(),
+        hash: z.string().optional(),
+        seed: z.int().min(0),
+        rng: z.string().optional(),
+      })
+      .strict(),
     catalogue: z
       .object({
         version: z.string(),

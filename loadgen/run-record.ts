@@ -1,4 +1,5 @@
 import { cpus, hostname, totalmem } from 'node:os';
+import { RNG_ALGORITHM } from '../core/random.js';
 import type { LoadedScenario } from '../scenarios/load.js';
 import type { IntervalRecord, RecordedTarget, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { RecordWriter } from './record/writer.js';
@@ -56,6 +57,7 @@ export class RunRecorder {
         normalized: scenario,
       },
       seed: o.seed,
+      rng: RNG_ALGORITHM,
       target: o.target,
       host: hostInfo(),
       intervalMs: INTERVAL_MS,

@@ -3,8 +3,9 @@
  * simulated attendee's click time. The runner executes the plan; analysis sizes clusters from it
  * (`expectedConcurrency`) before any load runs. No timers, no wall clock, no unseeded randomness.
  */
+
+import { createRng, deriveSeed, exponential, lognormal } from '../../core/random.js';
 import type { Cohort, Scenario, Session } from '../../scenarios/schema.js';
-import { createRng, deriveSeed, exponential, lognormal } from './random.js';
 
 /** One simulated attendee's click. */
 export interface Arrival {

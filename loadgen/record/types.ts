@@ -41,6 +41,8 @@ export interface RunMeta {
   tool: { name: 'rehearse'; version: string };
   scenario: { name: string; hash: string; source: string; normalized: unknown };
   seed: number;
+  /** The generator that drew the arrival plan from the seed (core/random.ts); absent before it was recorded. */
+  rng?: string;
   target: RecordedTarget;
   host: { hostname: string; platform: string; arch: string; node: string; cpus: number; memoryGiB: number };
   intervalMs: number;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { expectedConcurrency, planArrivals, thinkTimeMs } from '../../loadgen/plan/arrivals.js';
 import {
   createRng,
   deriveSeed,
@@ -8,7 +7,8 @@ import {
   lognormalParams,
   type Rng,
   Z95,
-} from '../../loadgen/plan/random.js';
+} from '../../core/random.js';
+import { expectedConcurrency, planArrivals, thinkTimeMs } from '../../loadgen/plan/arrivals.js';
 import type { Cohort, Scenario } from '../../scenarios/schema.js';
 
 type Plannable = Pick<Scenario, 'cohorts' | 'seed'>;

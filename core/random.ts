@@ -1,7 +1,9 @@
 /**
- * Seeded randomness for the plan: every random choice in a rehearsal (burst and poisson arrival
- * times, think times) comes from a stream derived from the scenario seed, so a plan is a pure
- * function of (scenario, seed) and a run can be replayed.
+ * The one seeded randomness of the tool: every random choice in a rehearsal (burst and poisson
+ * arrival times, think times) and in the cluster simulator (node-ready times, pulls, spawn times,
+ * Retry-After) comes from a stream named by (seed, labels) through `deriveSeed`, so an arrival plan
+ * and a simulation are pure functions of their input and a run can be replayed. Nothing here reads
+ * the clock or Math.random.
  *
  * Generator: sfc32 (Chris Doty-Humphrey's "small fast counting" generator, from PractRand), its
  * 128-bit state filled by splitmix32. Why: sfc32 passes PractRand and BigCrush, runs on 32-bit
@@ -13,6 +15,14 @@
 
 /** Uniform numbers in [0, 1), 32 bits of resolution. */
 export type Rng = () => number;
+
+/**
+ * Which generator and seed derivation made a plan: written into every run record and sizing
+ * plan, so that a change of algorithm (which moves every arrival) is visible in the outputs.
+ * Change it together with the golden values in test/unit/random.test.ts.
+ */
+export const RNG_ALGORITHM = 'sfc32/splitmix32, fnv1a-fmix32 labels' as const;
+export type RngAlgorithm = typeof RNG_ALGORITHM;
 
 const TWO_POW_32 = 4_294_967_296;
 
@@ -111,6 +121,12 @@ export function exponential(ratePerMs: number, rng: Rng): number {
   return 0 - Math.log1p(-rng()) / ratePerMs;
 }
 
+/** A duration distribution given by its median and 95th percentile (ms). */
+export interface Spread {
+  median: number;
+  p95: number;
+}
+
 export interface LognormalParams {
   mu: number;
   sigma: number;
@@ -143,13 +159,20 @@ export function lognormalParams(median: number, p95: number): LognormalParams {
  * is standard normal (the pair (R, Θ) with R² = -2 ln U1 exponential of mean 2 and Θ = 2π U2
  * uniform is the polar form of two independent normals; we keep the cosine one and drop the sine
  * partner, so every sample consumes exactly two draws and holds no cached state).
- * With sigma 0 the median is returned exactly, without drawing.
+ * With sigma 0 the median is returned exactly, without drawing; median 0 returns 0 whatever the
+ * p95 (the limit mu → -∞), also without drawing.
  */
-export function lognormal(q: { median: number; p95: number }, rng: Rng): number {
+export function lognormal(q: Spread, rng: Rng): number {
+  if (q.median === 0) return 0;
   const { mu, sigma } = lognormalParams(q.median, q.p95);
   if (sigma === 0) return q.median;
   const u1 = 1 - rng();
   const u2 = rng();
   const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   return Math.exp(mu + sigma * z);
+}
+
+/** Uniform on [lo, hi): lo + U·(hi − lo). */
+export function uniform(lo: number, hi: number, rng: Rng): number {
+  return lo + rng() * (hi - lo);
 }
