@@ -2,7 +2,7 @@
  * The threshold expression parser (see the grammar above parseOne). Kept apart from thresholds.ts,
  * which owns the Threshold type, the entry list and the evaluation.
  */
-import { RATE_METRICS, type RateMetric, TREND_METRICS, type TrendMetric, trendKey } from './metrics/names.js';
+import { RATE_METRICS, type RateMetric, TREND_METRICS, type TrendMetric, trendKey } from '../core/metrics.js';
 import type { RateAggregate, Threshold, ThresholdOp, TrendAggregate } from './thresholds.js';
 
 const TRENDS: ReadonlySet<string> = new Set(TREND_METRICS);

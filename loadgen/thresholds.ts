@@ -7,10 +7,12 @@
  * loadgen/); metric names, aggregations per metric type and units are checked here, by the parser
  * in threshold-parser.ts (its grammar is written above parseOne).
  */
+
 import { type CompareOp, holds } from '../core/compare-op.js';
-import { percentileKey } from './metrics/hdr.js';
-import type { RateMetric, TrendMetric } from './metrics/names.js';
-import type { RunSummary, ThresholdResult, TrendSummary } from './record/types.js';
+import type { TrendSummary } from '../core/hdr.js';
+import { percentileKey } from '../core/hdr.js';
+import type { RateMetric, TrendMetric } from '../core/metrics.js';
+import type { RunSummary, ThresholdResult } from './record/types.js';
 import { parseOne } from './threshold-parser.js';
 
 export type ThresholdOp = CompareOp;

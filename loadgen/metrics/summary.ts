@@ -5,9 +5,10 @@
  * meaning (the p95 of two halves says nothing about the p95 of the whole). Rates and failure
  * counts are sums.
  */
+
+import { decode, encode, type Histogram, merge, newHistogram, summarizeHistogram } from '../../core/hdr.js';
+import type { FailureReason, RateMetric } from '../../core/metrics.js';
 import type { IntervalRecord, RunSummary } from '../record/types.js';
-import { decode, encode, type Histogram, merge, newHistogram, summarizeHistogram } from './hdr.js';
-import type { FailureReason, RateMetric } from './names.js';
 
 /** The metric part of a run summary. */
 export type MetricsSummary = Pick<RunSummary, 'trends' | 'rates' | 'failures'>;

@@ -1,4 +1,5 @@
-import type { FailureReason, RateMetric } from '../metrics/names.js';
+import type { TrendSummary } from '../../core/hdr.js';
+import type { FailureReason, RateMetric } from '../../core/metrics.js';
 
 /**
  * The run record `runs/<id>/`: the contract between loadgen (writes it) and analysis/reports (read
@@ -105,22 +106,6 @@ export interface IntervalRecord {
   trends: Record<string, string>;
   rates: Partial<Record<RateMetric, { hits: number; total: number }>>;
   failures: Partial<Record<FailureReason, { first: number; final: number }>>;
-}
-
-export interface TrendSummary {
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  /**
-   * Further percentiles, keyed by String(N) ("99.9"): those the run's thresholds name (`p(99.9)`),
-   * which the four above do not cover. Absent when none was asked for.
-   */
-  percentiles?: Record<string, number>;
 }
 
 export interface ThresholdResult {

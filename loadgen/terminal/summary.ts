@@ -1,5 +1,6 @@
-import { RATE_METRICS, TREND_METRICS } from '../metrics/names.js';
-import type { RunSummary, ThresholdResult, TrendSummary } from '../record/types.js';
+import type { TrendSummary } from '../../core/hdr.js';
+import { RATE_METRICS, TREND_METRICS } from '../../core/metrics.js';
+import type { RunSummary, ThresholdResult } from '../record/types.js';
 
 /**
  * Human units for a duration in ms: `0.4ms`/`12ms` under 1 s, `41.2s` under 2 min, `4m12s` from

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encode, newHistogram, recordMs } from '../../loadgen/metrics/hdr.js';
+import { encode, newHistogram, recordMs } from '../../core/hdr.js';
 import { summarizeIntervals } from '../../loadgen/metrics/summary.js';
 import type { RunRecord } from '../../loadgen/record/reader.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Sample } from '../../core/metrics.js';
 import type { WorkerConfig } from '../../loadgen/distributed/config.js';
 import { coordinate, type Launcher, type WorkerHandle } from '../../loadgen/distributed/coordinator.js';
 import { jobName, ownedBy, workerManifests } from '../../loadgen/distributed/k8s-manifests.js';
@@ -14,7 +15,6 @@ import {
   type WorkerMessage,
 } from '../../loadgen/distributed/protocol.js';
 import { parseWorkers, shardPlan, shardSizes } from '../../loadgen/distributed/shard.js';
-import type { Sample } from '../../loadgen/metrics/names.js';
 import { MetricStore } from '../../loadgen/metrics/store.js';
 import { summarizeIntervals } from '../../loadgen/metrics/summary.js';
 import { planArrivals } from '../../loadgen/plan/arrivals.js';

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
-import { encode, newHistogram, recordMs } from '../../loadgen/metrics/hdr.js';
+import { encode, newHistogram, recordMs } from '../../core/hdr.js';
 import type { IntervalRecord, RunEvent } from '../../loadgen/record/types.js';
 import { prefixSvgIds, renderSvg, svgToPng } from '../../reports/render.js';
 import { cellLatencySpec } from '../../reports/specs/cell-latency.js';

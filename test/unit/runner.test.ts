@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Sample } from '../../core/metrics.js';
 import { FakeClock } from '../../loadgen/clock.js';
-import type { Sample } from '../../loadgen/metrics/names.js';
 import { MetricStore } from '../../loadgen/metrics/store.js';
 import { planArrivals } from '../../loadgen/plan/arrivals.js';
 import type { RunEvent } from '../../loadgen/record/types.js';

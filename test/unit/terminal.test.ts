@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { RunSummary, TrendSummary } from '../../loadgen/record/types.js';
+import type { TrendSummary } from '../../core/hdr.js';
+import type { RunSummary } from '../../loadgen/record/types.js';
 import type { ProgressSnapshot } from '../../loadgen/runner/progress.js';
 import {
   colorEnabled,

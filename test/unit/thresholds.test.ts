@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RATE_METRICS, TREND_METRICS } from '../../loadgen/metrics/names.js';
-import type { RunSummary, TrendSummary } from '../../loadgen/record/types.js';
+import type { TrendSummary } from '../../core/hdr.js';
+import { RATE_METRICS, TREND_METRICS } from '../../core/metrics.js';
+import type { RunSummary } from '../../loadgen/record/types.js';
 import {
   checkAbort,
   evaluateThresholds,

@@ -28,9 +28,25 @@ import {
   encodeIntoCompressedBase64,
   type Histogram,
 } from 'hdr-histogram-js';
-import type { TrendSummary } from '../record/types.js';
 
 export type { Histogram };
+
+/** A trend's summary in milliseconds, as a run record stores it (RunSummary.trends). */
+export interface TrendSummary {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  /**
+   * Further percentiles, keyed by String(N) ("99.9"): those the run's thresholds name (`p(99.9)`),
+   * which the four above do not cover. Absent when none was asked for.
+   */
+  percentiles?: Record<string, number>;
+}
 
 /** The highest value a histogram holds: 24 h in microseconds. Longer waits are recorded as 24 h. */
 export const HIGHEST_US = 24 * 60 * 60 * 1_000_000;
