@@ -3,9 +3,10 @@
  * (provision/jetstream2 reads it). One zod schema is the type and the validator, applied when a
  * plan is read back from plan.yaml. Memory is in bytes, CPU in cores, times in ms.
  */
-import { parse, stringify } from 'yaml';
+
+import { stringify } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../core/errors.js';
+import { parseInput } from '../core/input-issues.js';
 
 const resources = z
   .object({
@@ -172,20 +173,9 @@ export function planToYaml(plan: NodeGroupPlan): string {
 
 /** Parse and validate plan.yaml text; InputError PLAN_INVALID listing every issue with its path. */
 export function parsePlan(text: string, sourceName: string): NodeGroupPlan {
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (err) {
-    throw new InputError('PLAN_INVALID', `${sourceName} is not YAML: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  const result = nodeGroupPlanSchema.safeParse(data);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map(
-    (i) => `${sourceName} ${i.path.join('.') || '(plan)'}: ${i.message}`,
-  );
-  throw new InputError('PLAN_INVALID', issues.join('\n'), {
+  return parseInput(nodeGroupPlanSchema, text, sourceName, {
+    code: 'PLAN_INVALID',
+    whole: '(plan)',
     hint: 'write it again with `rehearse plan <scenario> --out plan.yaml` rather than editing it by hand',
   });
 }

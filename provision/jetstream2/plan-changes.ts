@@ -9,8 +9,10 @@
  * with `change.actions` (["no-op"], ["create"], ["read"], ["update"], ["delete","create"],
  * ["create","delete"], ["delete"]) and `change.replace_paths` (the arguments that force it).
  */
+
 import { z } from 'zod';
 import { RehearseError } from '../../core/errors.js';
+import { describeIssues } from '../../core/input-issues.js';
 import { magnumRefusals, type Refusal } from './magnum-plan-checks.js';
 
 /** Resource types whose deletion takes user servers with it. */
@@ -75,7 +77,7 @@ export function summarizePlan(text: string, guardedPrefix: string = GUARDED_PREF
   }
   const parsed = showJson.safeParse(data);
   if (!parsed.success) {
-    throw unreadable(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw unreadable(describeIssues(text, parsed.error.issues, 'show-json', '(plan)').join('; '));
   }
   const resources = parsed.data.resource_changes ?? [];
   const idle = (actions: string[]) => actions.every((a) => a === 'no-op' || a === 'read');

@@ -102,7 +102,7 @@ describe('NodeGroupPlan', () => {
       parsePlan(planToYaml(good).replace(/minNodeCount: 1\n/, 'minNodeCount: 0\n'), 'p.yaml'),
     );
     expect(e.code).toBe('PLAN_INVALID');
-    expect(e.message).toMatch(/p\.yaml groups\.0\.minNodeCount/);
+    expect(e.message).toMatch(/^p\.yaml:\d+:\d+ groups\[0\]\.minNodeCount: /);
     expect(nodeGroupPlanSchema.safeParse(broken).success).toBe(false);
   });
 
