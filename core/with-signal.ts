@@ -4,7 +4,8 @@ import { type ConfigurationOptions, Observable, type ObservableMiddleware } from
  * client-node 1.4's generated APIs take an AbortSignal only through a request middleware: this one
  * sets `signal` on the request. The object-style API hands `options.middleware` to the observable
  * layer as is, so the middleware returns client-node's Observable (its rxjs stub), as
- * setHeaderMiddleware does. Shared by the cluster observer and the k8s worker launcher.
+ * setHeaderMiddleware does. Shared by the cluster observer, the k8s worker launcher and the
+ * jetstream2 doctor and pre-scaler.
  */
 export function withSignal(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
   return {
@@ -19,6 +20,11 @@ export function withSignal(signal: AbortSignal): ConfigurationOptions<Observable
     ],
     middlewareMergeStrategy: 'append',
   };
+}
+
+/** Per-call options whose signal aborts the call after `timeoutMs`. */
+export function withTimeout(timeoutMs: number): ConfigurationOptions<ObservableMiddleware> {
+  return withSignal(AbortSignal.timeout(timeoutMs));
 }
 
 /** A short text for a failed Kubernetes call: `<status code> <message>`, not the whole response. */
