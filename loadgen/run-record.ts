@@ -1,11 +1,11 @@
 import { cpus, hostname, totalmem } from 'node:os';
 import { RNG_ALGORITHM } from '../core/random.js';
+import type { Threshold } from '../core/slo.js';
 import type { LoadedScenario } from '../scenarios/load.js';
 import type { IntervalRecord, RecordedTarget, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { RecordWriter } from './record/writer.js';
 import { buildSummary } from './runner/summary.js';
 import type { UserResult } from './runner/user.js';
-import type { Threshold } from './thresholds.js';
 
 /**
  * One run record being written: meta at the start, events and closed intervals as they come, the

@@ -1,3 +1,4 @@
+import type { Threshold } from '../core/slo.js';
 import type { LoadedScenario } from '../scenarios/load.js';
 import { type Clock, RealClock } from './clock.js';
 import { MetricStore } from './metrics/store.js';
@@ -11,7 +12,7 @@ import type { RunReporter } from './runner/progress.js';
 import { RATE_LIMIT_STOP, type RunOutcome, runPlan } from './runner/runner.js';
 import type { TargetAdapter } from './runner/targets.js';
 import type { UserContext, UserResult } from './runner/user.js';
-import { checkAbort, type Threshold, thresholdPercentiles } from './thresholds.js';
+import { checkAbort, thresholdPercentiles } from './thresholds.js';
 
 /**
  * `rehearse run` as a library call: plan the arrivals, run them against a target, record

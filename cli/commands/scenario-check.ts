@@ -1,5 +1,5 @@
 import { InputError } from '../../core/errors.js';
-import type { Threshold } from '../../loadgen/thresholds.js';
+import type { Threshold } from '../../core/slo.js';
 import type { LoadedScenario } from '../../scenarios/load.js';
 
 /**
@@ -7,7 +7,7 @@ import type { LoadedScenario } from '../../scenarios/load.js';
  * listing every bad expression with its column. Shared by `validate` and `run`.
  */
 export async function scenarioThresholds(loaded: LoadedScenario): Promise<Threshold[]> {
-  const { parseThresholds } = await import('../../loadgen/thresholds.js');
+  const { parseThresholds } = await import('../../core/slo.js');
   const parsed = parseThresholds(loaded.scenario.slo);
   if (parsed.errors.length === 0) return parsed.thresholds;
   const lines = parsed.errors.map(

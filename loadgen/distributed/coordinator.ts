@@ -1,3 +1,4 @@
+import type { Threshold } from '../../core/slo.js';
 import type { LoadedScenario } from '../../scenarios/load.js';
 import { MetricTotals } from '../metrics/summary.js';
 import type { CodeCell } from '../notebook.js';
@@ -8,7 +9,7 @@ import { INTERVAL_MS, RunRecorder } from '../run-record.js';
 import type { RunReporter } from '../runner/progress.js';
 import { RATE_LIMIT_STOP } from '../runner/runner.js';
 import type { CleanupLine } from '../runner/targets.js';
-import { checkAbort, type Threshold, thresholdPercentiles } from '../thresholds.js';
+import { checkAbort, thresholdPercentiles } from '../thresholds.js';
 import { graceAfter, orWhen, until } from './bounded.js';
 import { cleanUp } from './cleanup.js';
 import { buildWorkerConfig, type TargetSpec } from './config.js';

@@ -1,6 +1,7 @@
+import type { Threshold } from '../../core/slo.js';
 import { summarizeIntervals } from '../metrics/summary.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from '../record/types.js';
-import { evaluateThresholds, type Threshold, thresholdPercentiles } from '../thresholds.js';
+import { evaluateThresholds, thresholdPercentiles } from '../thresholds.js';
 import type { UserResult } from './user.js';
 
 /** The end-of-run summary: merged interval histograms, user outcomes, thresholds and leftovers. */

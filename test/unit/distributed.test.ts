@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../core/metrics.js';
+import { parseThresholds } from '../../core/slo.js';
 import type { WorkerConfig } from '../../loadgen/distributed/config.js';
 import { coordinate, type Launcher, type WorkerHandle } from '../../loadgen/distributed/coordinator.js';
 import { jobName, ownedBy, workerManifests } from '../../loadgen/distributed/k8s-manifests.js';
@@ -21,7 +22,6 @@ import { planArrivals } from '../../loadgen/plan/arrivals.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';
 import { RATE_LIMIT_STOP } from '../../loadgen/runner/runner.js';
-import { parseThresholds } from '../../loadgen/thresholds.js';
 import { parseScenario, scenarioHash } from '../../scenarios/load.js';
 
 const I = 10_000;

@@ -1,9 +1,65 @@
 /**
- * The threshold expression parser (see the grammar above parseOne). Kept apart from thresholds.ts,
- * which owns the Threshold type, the entry list and the evaluation.
+ * The one SLO (threshold) grammar: `launch.ready p(95) < 60s`. The scenario schema checks a
+ * scenario's `slo` entries with it (each problem listed with the schema's other issues), the runner
+ * judges the parsed thresholds (loadgen/thresholds.ts) and the planner holds simulated events to
+ * them (analysis/slo.ts). The grammar is written above parseOne.
  */
-import { RATE_METRICS, type RateMetric, TREND_METRICS, type TrendMetric, trendKey } from '../core/metrics.js';
-import type { RateAggregate, Threshold, ThresholdOp, TrendAggregate } from './thresholds.js';
+
+import type { CompareOp } from './compare-op.js';
+import { RATE_METRICS, type RateMetric, TREND_METRICS, type TrendMetric, trendKey } from './metrics.js';
+
+export type ThresholdOp = CompareOp;
+export type TrendAggregate = 'p' | 'avg' | 'min' | 'max' | 'med';
+export type RateAggregate = 'rate' | 'count';
+
+interface ThresholdBase {
+  /** The expression as written. */
+  expr: string;
+  op: ThresholdOp;
+  /** ms for trends, a fraction 0..1 for `rate`, a whole number for `count`. */
+  limit: number;
+  abortOnFail: boolean;
+}
+export type Threshold =
+  | (ThresholdBase & {
+      type: 'trend';
+      metric: TrendMetric;
+      cell?: number;
+      /** Histogram key: the metric, or `cell.exec{cell=N}`. */
+      key: string;
+      agg: TrendAggregate;
+      /** For `p(N)`: N. */
+      percentile?: number;
+    })
+  | (ThresholdBase & { type: 'rate'; metric: RateMetric; agg: RateAggregate });
+
+export type ThresholdEntry = string | { threshold: string; abortOnFail?: boolean };
+
+export interface ThresholdError {
+  /** Index of the entry in the `slo` list. */
+  index: number;
+  expr: string;
+  /** 1-based column in `expr` where it went wrong. */
+  column: number;
+  message: string;
+}
+
+/** Parse every `slo` entry; all errors of all entries are collected, none stops the others. */
+export function parseThresholds(entries: readonly ThresholdEntry[]): {
+  thresholds: Threshold[];
+  errors: ThresholdError[];
+} {
+  const thresholds: Threshold[] = [];
+  const errors: ThresholdError[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const expr = typeof entry === 'string' ? entry : entry.threshold;
+    const abortOnFail = typeof entry === 'string' ? false : (entry.abortOnFail ?? false);
+    const { threshold, problems } = parseOne(expr, abortOnFail);
+    if (threshold !== undefined) thresholds.push(threshold);
+    for (const p of problems) errors.push({ index, expr, ...p });
+  }
+  return { thresholds, errors };
+}
 
 const TRENDS: ReadonlySet<string> = new Set(TREND_METRICS);
 const RATES: ReadonlySet<string> = new Set(RATE_METRICS);
