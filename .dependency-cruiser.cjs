@@ -5,7 +5,7 @@
  * relative `../../` cannot slip past a rule, and type-only, dynamic (`await import()`) and re-export
  * edges count like any other import. Each rule's `comment` is the reason printed on a violation.
  */
-const OURS = '^(bin|cli|core|scenarios|loadgen|analysis|reports|provision|test|bench|examples)/';
+const OURS = '^(bin|cli|api|core|scenarios|loadgen|analysis|reports|provision|test|bench|examples)/';
 
 module.exports = {
   forbidden: [
@@ -64,11 +64,19 @@ module.exports = {
       to: { path: OURS, pathNot: '^(core|analysis|provision/jetstream2)/' },
     },
     {
+      name: 'only-the-cli-imports-the-library-entry',
+      comment:
+        'api/ is the library entry (rehearse(), planCluster(), writeReport() …): it composes the layers, so no layer may import it; only cli/, tests and examples call it.',
+      severity: 'error',
+      from: { path: '^(core|scenarios|loadgen|analysis|reports|provision)/' },
+      to: { path: '^api/' },
+    },
+    {
       name: 'nothing-imports-cli',
       comment:
         'cli/ only wires commander to the library; no library folder may import it (ARCHITECTURE.md: "no library folder imports cli/").',
       severity: 'error',
-      from: { path: '^(core|scenarios|loadgen|analysis|reports|provision)/' },
+      from: { path: '^(api|core|scenarios|loadgen|analysis|reports|provision)/' },
       to: { path: '^(cli|bin)/' },
     },
   ],

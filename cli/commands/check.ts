@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { openTarget } from '../../api/target.js';
 import { tryParseDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
 import type { CheckEnvironment } from '../../loadgen/check/check.js';
@@ -7,7 +8,6 @@ import { defaultStackName, parseStackName, type StackName } from '../../provisio
 import { readState } from '../../provision/local/state.js';
 import type { Target } from '../../scenarios/schema.js';
 import type { CliIO } from '../main.js';
-import { openTarget } from './run-target.js';
 
 /**
  * `rehearse check <scenario | repo spec | folder | repo-list.yaml>`: every code cell of every

@@ -32,7 +32,7 @@ export async function compare(
   ] as const) {
     for (const w of r.warnings) io.stderr.write(`warning: ${role}: ${w}\n`);
   }
-  const { compareRuns } = await import('../../reports/compare.js');
+  const { compareRuns } = await import('../../api/records.js');
   const comparison = compareRuns(base, cand, { tolerance, slowerFactor });
   for (const w of comparison.warnings) io.stderr.write(`warning: ${w}\n`);
   const outDir = resolve(flags.out ?? join(cand.dir, `compare-${base.meta.id}`));

@@ -19,14 +19,14 @@ export async function report(
 ): Promise<number> {
   const { readRecord, resolveRecordDir } = await import('../../loadgen/record/reader.js');
   const recordDir = resolveRecordDir(dir);
-  const { writeRunReport } = await import('../../reports/run-report.js');
+  const { writeReport } = await import('../../api/records.js');
   const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
   const baseline =
     flags.baseline === undefined ? undefined : readRecord(resolveRecordDir(flags.baseline, 'baseline'));
   const slowerFactor = Number(flags.slower ?? '2');
   if (!(slowerFactor > 1))
     throw new InputError('FLAG_INVALID', `--slower must be a factor above 1, got "${flags.slower}"`);
-  const files = await writeRunReport(recordDir, {
+  const files = await writeReport(recordDir, {
     ...(flags.out === undefined ? {} : { outDir: flags.out }),
     plan,
     ...(baseline?.health ? { healthBaseline: baseline.health, slowerFactor } : {}),

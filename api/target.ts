@@ -1,21 +1,21 @@
-import { InputError, RehearseError, TargetError } from '../../core/errors.js';
-import type { TargetSpec } from '../../loadgen/distributed/config.js';
-import type { TargetAdapter } from '../../loadgen/runner/targets.js';
-import type { Scenario } from '../../scenarios/schema.js';
-import type { CliIO } from '../main.js';
-import type { RunFlags } from './run.js';
+import { InputError, RehearseError, TargetError } from '../core/errors.js';
+import type { TargetSpec } from '../loadgen/distributed/config.js';
+import type { TargetAdapter } from '../loadgen/runner/targets.js';
+import type { Scenario } from '../scenarios/schema.js';
+import type { LibraryIO } from './io.js';
+import type { RehearseOptions } from './options.js';
 
 /**
- * The target of `rehearse run`: the local stack (brought up when nothing runs, and down after),
+ * The target of a rehearsal (and of `rehearse check`): the local stack (brought up when nothing runs, and down after),
  * a BinderHub or a JupyterHub (checked to answer before any arrival); also what distributed
- * workers get of it (run-workers.ts).
+ * workers get of it (workers.ts).
  */
 
 export interface OpenTarget {
   adapter: TargetAdapter;
   /** The same target launching another repo spec (`rehearse check` of several repos). */
   forRepo(spec: string): TargetAdapter;
-  /** The same target as distributed workers get it (run-workers.ts); its token via `childEnv`. */
+  /** The same target as distributed workers get it (workers.ts); its token via `childEnv`. */
   spec: TargetSpec;
   childEnv: Record<string, string>;
   launchTimeoutMs: number;
@@ -27,17 +27,17 @@ const LOCAL_TOKEN_ENV = 'REHEARSE_WORKER_HUB_TOKEN';
 
 /** `reposDir`: the folder the local target's emulated images are made of (default scenarios/repos). */
 export async function openTarget(
-  io: CliIO,
+  io: LibraryIO,
   scenario: Pick<Scenario, 'target' | 'repo'>,
-  flags: Pick<RunFlags, 'stateDir' | 'stack'> & { reposDir?: string },
+  flags: Pick<RehearseOptions, 'stateDir' | 'stack'> & { reposDir?: string },
 ): Promise<OpenTarget> {
-  const { BinderTarget, JupyterHubTarget } = await import('../../loadgen/runner/targets.js');
+  const { BinderTarget, JupyterHubTarget } = await import('../loadgen/runner/targets.js');
   const launchTimeoutMs = LAUNCH_TIMEOUT_MS;
   const t = scenario.target;
   if (t.kind === 'local') {
-    const stack = await import('../../provision/local/stack.js');
-    const { readToken } = await import('../../provision/local/state.js');
-    const { parseStackName } = await import('../../provision/local/stacks.js');
+    const stack = await import('../provision/local/stack.js');
+    const { readToken } = await import('../provision/local/state.js');
+    const { parseStackName } = await import('../provision/local/stacks.js');
     const wanted = flags.stack ? parseStackName(flags.stack) : t.stack;
     const st = await stack.status({ stateDir: flags.stateDir, env: io.env });
     if (st.running && wanted && (st.state?.stack?.name ?? 'debian12') !== wanted) {

@@ -1,27 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { InputError } from '../../core/errors.js';
-import type { Threshold } from '../../core/slo.js';
-import { mapBounded } from '../../loadgen/distributed/bounded.js';
-import { buildWorkerConfig, type WorkerConfig } from '../../loadgen/distributed/config.js';
-import type { CoordinatedResult } from '../../loadgen/distributed/coordinator.js';
-import { jobName, workerManifests } from '../../loadgen/distributed/k8s-manifests.js';
-import { parseWorkers, type WorkersSpec } from '../../loadgen/distributed/shard.js';
-import type { CodeCell } from '../../loadgen/notebook.js';
-import type { ObserveSpec } from '../../loadgen/observe/attach.js';
-import { planArrivals } from '../../loadgen/plan/arrivals.js';
-import { defaultRunId } from '../../loadgen/record/writer.js';
-import type { RunReporter } from '../../loadgen/runner/progress.js';
-import type { CleanupLine } from '../../loadgen/runner/targets.js';
-import { type LoadedScenario, parseScenario, scenarioHash } from '../../scenarios/load.js';
-import type { Scenario } from '../../scenarios/schema.js';
-import type { CliIO } from '../main.js';
-import type { RunFlags } from './run.js';
-import { LAUNCH_TIMEOUT_MS, type OpenTarget, remoteTargetSpec } from './run-target.js';
+import { InputError } from '../core/errors.js';
+import type { Threshold } from '../core/slo.js';
+import { mapBounded } from '../loadgen/distributed/bounded.js';
+import { buildWorkerConfig, type WorkerConfig } from '../loadgen/distributed/config.js';
+import type { CoordinatedResult } from '../loadgen/distributed/coordinator.js';
+import { jobName, workerManifests } from '../loadgen/distributed/k8s-manifests.js';
+import { parseWorkers, type WorkersSpec } from '../loadgen/distributed/shard.js';
+import type { CodeCell } from '../loadgen/notebook.js';
+import type { ObserveSpec } from '../loadgen/observe/attach.js';
+import { planArrivals } from '../loadgen/plan/arrivals.js';
+import { defaultRunId } from '../loadgen/record/writer.js';
+import type { RunReporter } from '../loadgen/runner/progress.js';
+import type { CleanupLine } from '../loadgen/runner/targets.js';
+import { type LoadedScenario, parseScenario, scenarioHash } from '../scenarios/load.js';
+import type { Scenario } from '../scenarios/schema.js';
+import type { LibraryIO } from './io.js';
+import type { RehearseOptions } from './options.js';
+import { LAUNCH_TIMEOUT_MS, type OpenTarget, remoteTargetSpec } from './target.js';
 
 /**
- * `rehearse run --workers local:N|k8s:N`: the coordinator side, wired (the library is
+ * A rehearsal with `workers: local:N|k8s:N`: the coordinator side, wired (the machinery is
  * loadgen/distributed/). local: N child processes of `node bin/rehearse.js worker` against the
  * target this process opened (the local stack is brought up once, here). k8s: an Indexed Job in
  * `--worker-namespace` (default `--namespace`, else `default`) running `--image`; the target must be
@@ -39,7 +39,7 @@ const POD_START_TIMEOUT_MS = 45_000;
 const CLEANUP_CONCURRENCY = 8;
 
 /** Where the worker Job goes: --worker-namespace, else --namespace, else default. */
-const workerNamespace = (flags: RunFlags) => flags.workerNamespace ?? flags.namespace ?? 'default';
+const workerNamespace = (flags: RehearseOptions) => flags.workerNamespace ?? flags.namespace ?? 'default';
 
 /**
  * The scenario's text as the workers get it, checked against the hash it was loaded with (the
@@ -55,7 +55,7 @@ function scenarioText(loaded: LoadedScenario): string {
   return text;
 }
 
-export function checkWorkerFlags(flags: RunFlags, scenario: Scenario): WorkersSpec {
+export function checkWorkerFlags(flags: RehearseOptions, scenario: Scenario): WorkersSpec {
   const w = parseWorkers(flags.workers ?? '');
   if (w.kind === 'local' && (flags.image || flags.dryRun || flags.workerNamespace)) {
     throw new InputError('FLAG_INVALID', '--image, --worker-namespace and --dry-run go with --workers k8s:N');
@@ -83,7 +83,7 @@ export function dryRun(o: {
   loaded: LoadedScenario;
   cells: CodeCell[];
   seed?: number;
-  flags: RunFlags;
+  flags: RehearseOptions;
   workers: WorkersSpec;
   env: NodeJS.ProcessEnv;
 }): string {
@@ -98,7 +98,7 @@ export function dryRun(o: {
     seed: o.seed,
     shards: o.workers.count,
     startAt: Date.now() + START_DELAY_MS.k8s,
-    protocol: o.flags.protocol as 'v1' | 'legacy',
+    protocol: o.flags.protocol ?? 'v1',
     target: remoteTargetSpec(scenario),
     launchTimeoutMs: LAUNCH_TIMEOUT_MS,
   });
@@ -135,8 +135,8 @@ function manifestsYaml(o: {
 }
 
 export interface RunWorkersOptions {
-  io: CliIO;
-  flags: RunFlags;
+  io: LibraryIO;
+  flags: RehearseOptions;
   workers: WorkersSpec;
   target: OpenTarget;
   loaded: LoadedScenario;
@@ -154,22 +154,22 @@ export interface RunWorkersOptions {
 }
 
 export async function runWorkers(o: RunWorkersOptions): Promise<CoordinatedResult> {
-  const { coordinate } = await import('../../loadgen/distributed/coordinator.js');
+  const { coordinate } = await import('../loadgen/distributed/coordinator.js');
   const { scenario } = o.loaded;
   const kind = o.workers.kind;
   const launcher =
     kind === 'local'
-      ? new (await import('../../loadgen/distributed/local-launcher.js')).LocalLauncher({
+      ? new (await import('../loadgen/distributed/local-launcher.js')).LocalLauncher({
           count: o.workers.count,
           command: [
             process.execPath,
-            fileURLToPath(new URL('../../../bin/rehearse.js', import.meta.url)),
+            fileURLToPath(new URL('../../bin/rehearse.js', import.meta.url)),
             'worker',
           ],
           env: o.target.childEnv,
           log: (l) => o.io.stderr.write(`${l}\n`),
         })
-      : new (await import('../../loadgen/distributed/k8s-launcher.js')).K8sLauncher({
+      : new (await import('../loadgen/distributed/k8s-launcher.js')).K8sLauncher({
           namespace: workerNamespace(o.flags),
           ...(o.flags.kubeconfig ? { kubeconfigPath: o.flags.kubeconfig } : {}),
           image: o.flags.image as string,
