@@ -50,7 +50,8 @@ module.exports = {
     },
     {
       name: 'provision-local-imports-scenarios-and-core',
-      comment: 'provision/local/ (the local target) may import scenarios/ and core/ only (ARCHITECTURE.md, Layout).',
+      comment:
+        'provision/local/ (the local target) may import scenarios/ and core/ only (ARCHITECTURE.md, Layout).',
       severity: 'error',
       from: { path: '^provision/local/' },
       to: { path: OURS, pathNot: '^(core|scenarios|provision/local)/' },
