@@ -7,9 +7,9 @@
  *
  * Errors are RehearseError (InputError: exit 2, TargetError: exit 3) with a code and a hint.
  */
-export type { PlanReport } from '../analysis/plan.js';
-export type { NodeGroupPlan } from '../analysis/plan-types.js';
-export { planToYaml } from '../analysis/plan-types.js';
+export type { PlanReport } from '../analysis/sizing.js';
+export type { NodeGroupPlan } from '../analysis/sizing-plan.js';
+export { planToYaml } from '../analysis/sizing-plan.js';
 export { type ErrorCode, ExitCode, InputError, RehearseError, TargetError } from '../core/errors.js';
 export type { RunRecord } from '../loadgen/record/reader.js';
 export type { RunMeta, RunSummary } from '../loadgen/record/types.js';
@@ -19,6 +19,6 @@ export { type LoadedScenario, loadScenario } from '../scenarios/load.js';
 export type { Scenario } from '../scenarios/schema.js';
 export { type LibraryIO, processIO } from './io.js';
 export type { RehearseOptions } from './options.js';
-export { type PlanClusterOptions, planCluster } from './plan.js';
 export { compareRuns, readRecord, writeReport } from './records.js';
 export { judgeOutcome, type RehearsalOutcome, rehearse } from './rehearse.js';
+export { type PlanClusterOptions, planCluster } from './sizing.js';

@@ -1,5 +1,5 @@
 import type { ObserveSpec } from '../loadgen/observe/attach.js';
-import type { RunReporter } from '../loadgen/runner/progress.js';
+import type { RunReporter } from '../loadgen/runner/reporter.js';
 import type { LibraryIO } from './io.js';
 
 /**

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { InputError } from '../core/errors.js';
 import type { Threshold } from '../core/slo.js';
+import { planArrivals } from '../loadgen/arrivals.js';
 import { mapBounded } from '../loadgen/distributed/bounded.js';
 import { buildWorkerConfig, type WorkerConfig } from '../loadgen/distributed/config.js';
 import type { CoordinatedResult } from '../loadgen/distributed/coordinator.js';
@@ -10,9 +11,8 @@ import { jobName, workerManifests } from '../loadgen/distributed/k8s-manifests.j
 import { parseWorkers, type WorkersSpec } from '../loadgen/distributed/shard.js';
 import type { CodeCell } from '../loadgen/notebook.js';
 import type { ObserveSpec } from '../loadgen/observe/attach.js';
-import { planArrivals } from '../loadgen/plan/arrivals.js';
 import { defaultRunId } from '../loadgen/record/writer.js';
-import type { RunReporter } from '../loadgen/runner/progress.js';
+import type { RunReporter } from '../loadgen/runner/reporter.js';
 import type { CleanupLine } from '../loadgen/runner/targets.js';
 import { type LoadedScenario, parseScenario, scenarioHash } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/schema.js';

@@ -4,7 +4,7 @@ import type { Threshold } from '../core/slo.js';
 import type { LoadedScenario } from '../scenarios/load.js';
 import type { IntervalRecord, RecordedTarget, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { RecordWriter } from './record/writer.js';
-import { buildSummary } from './runner/summary.js';
+import { buildSummary } from './runner/run-summary.js';
 import type { UserResult } from './runner/user.js';
 
 /**

@@ -15,9 +15,9 @@ export async function plan(
 ): Promise<number> {
   const [{ loadScenario }, { planCluster }, { formatPlan }, { planToYaml }] = await Promise.all([
     import('../../scenarios/load.js'),
-    import('../../api/plan.js'),
+    import('../../api/sizing.js'),
     import('../../analysis/format.js'),
-    import('../../analysis/plan-types.js'),
+    import('../../analysis/sizing-plan.js'),
   ]);
   const loaded = await loadScenario(scenarioFile);
   const eventHours = number('--event-hours', flags.eventHours);

@@ -46,7 +46,7 @@ export async function provisionUnscale(io: CliIO, flags: PrescaleFlags): Promise
 
 async function prescale(io: CliIO, flags: PrescaleFlags, at: number | 'unscale'): Promise<number> {
   const [{ parsePlan }, pre, { readClusterRecord }, { stateLocation }] = await Promise.all([
-    import('../../analysis/plan-types.js'),
+    import('../../analysis/sizing-plan.js'),
     import('../../provision/jetstream2/prescale.js'),
     import('../../provision/jetstream2/state-read.js'),
     import('../../provision/jetstream2/state.js'),

@@ -46,7 +46,7 @@ export async function provisionDestroy(io: ProvisionIO, flags: ProvisionFlags): 
 
 async function synth(io: CliIO, flags: ProvisionFlags, lenient = false) {
   const [{ parsePlan }, { loadJetstream2Config }, { synthesize }] = await Promise.all([
-    import('../../analysis/plan-types.js'),
+    import('../../analysis/sizing-plan.js'),
     import('../../provision/jetstream2/config.js'),
     import('../../provision/jetstream2/synth.js'),
   ]);

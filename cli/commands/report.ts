@@ -46,7 +46,7 @@ export async function report(
 
 /** The recommendation in the JSON written by `rehearse plan --json`, as the report's plan input. */
 async function readPlan(file: string) {
-  const { planInputFromRecommendation } = await import('../../reports/plan-input.js');
+  const { planInputFromRecommendation } = await import('../../reports/sizing-input.js');
   let json: { recommendation?: Parameters<typeof planInputFromRecommendation>[0] };
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;

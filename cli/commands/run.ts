@@ -25,8 +25,8 @@ export interface RunFlags {
 export async function run(io: CliIO, file: string, flags: RunFlags): Promise<number> {
   const [{ rehearse }, term, summaryFmt] = await Promise.all([
     import('../../api/rehearse.js'),
-    import('../../loadgen/terminal/progress.js'),
-    import('../../loadgen/terminal/summary.js'),
+    import('../../loadgen/terminal/progress-display.js'),
+    import('../../loadgen/terminal/summary-text.js'),
   ]);
   const { json, seed, protocol, ...same } = flags;
   if (protocol !== 'v1' && protocol !== 'legacy') {

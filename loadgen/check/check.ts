@@ -5,7 +5,7 @@ import { type HealthRecord, type RepoCheck, writeHealthRecord } from '../record/
 import type { RecordedTarget, RunEvent, RunStatus, RunSummary } from '../record/types.js';
 import { RecordWriter } from '../record/writer.js';
 import { hostInfo, INTERVAL_MS } from '../run-record.js';
-import { buildSummary } from '../runner/summary.js';
+import { buildSummary } from '../runner/run-summary.js';
 import type { TargetAdapter } from '../runner/targets.js';
 import type { UserResult } from '../runner/user.js';
 import { checkRepo, type RepoCheckOptions } from './repo-check.js';

@@ -16,7 +16,7 @@
 import { recordMs } from '../../core/hdr.js';
 import { type Sample, type TrendMetric, trendKey } from '../../core/metrics.js';
 import type { IntervalRecord } from '../record/types.js';
-import { type MetricsSummary, MetricTotals } from './summary.js';
+import { type MetricsSummary, MetricTotals } from './totals.js';
 
 export interface MetricStoreOptions {
   /** Interval length in ms (the run record's intervalMs, 10 s). */

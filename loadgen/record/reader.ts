@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { InputError } from '../../core/errors.js';
 import { describeIssues, formatPath } from '../../core/input-issues.js';
-import { summarizeIntervals } from '../metrics/summary.js';
+import { summarizeIntervals } from '../metrics/totals.js';
 import { type ClusterRecord, readObserverRecord } from './cluster.js';
 import { type HealthRecord, readHealthRecord } from './health.js';
 import {

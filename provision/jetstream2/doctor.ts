@@ -1,5 +1,5 @@
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
-import type { NodeGroupPlan } from '../../analysis/plan-types.js';
+import type { NodeGroupPlan } from '../../analysis/sizing-plan.js';
 import { InputError } from '../../core/errors.js';
 import { withTimeout } from '../../core/with-signal.js';
 import { autoscalerCheck, type DoctorCheck, placeholdersCheck } from './doctor-checks.js';

@@ -9,7 +9,7 @@ import { calibrate, localTargetInput } from '../../analysis/calibrate.js';
 import { defaultParams, valuesOf } from '../../analysis/model.js';
 import { percentile, simulate } from '../../analysis/sim/simulate.js';
 import { plan } from '../../cli/commands/plan.js';
-import { planArrivals } from '../../loadgen/plan/arrivals.js';
+import { planArrivals } from '../../loadgen/arrivals.js';
 import { type RunRecord, readRecord } from '../../loadgen/record/reader.js';
 import { loadScenario } from '../../scenarios/load.js';
 import { describeEachStack, startTestStack, type TestStack } from '../helpers/local-stack.js';

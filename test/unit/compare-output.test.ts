@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encode, newHistogram, recordMs } from '../../core/hdr.js';
-import { summarizeIntervals } from '../../loadgen/metrics/summary.js';
+import { summarizeIntervals } from '../../loadgen/metrics/totals.js';
 import type { RunRecord } from '../../loadgen/record/reader.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';
 import { compareRuns } from '../../reports/compare.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encode, newHistogram, recordMs } from '../../core/hdr.js';
-import { summarizeIntervals } from '../../loadgen/metrics/summary.js';
+import { summarizeIntervals } from '../../loadgen/metrics/totals.js';
 import type { RunRecord } from '../../loadgen/record/reader.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';
 import { type Comparison, comparedKeys, compareRuns, type TrendComparison } from '../../reports/compare.js';

@@ -11,7 +11,7 @@ import {
   planFrontierSpec,
   planNodes,
   planNodesSpec,
-} from '../../reports/specs/plan.js';
+} from '../../reports/specs/sizing.js';
 
 const hist = (ms: number[]): string => {
   const h = newHistogram();

@@ -2,7 +2,7 @@
  * `rehearse plan` as a library call: parameters (scenario, defaults, optionally a run record),
  * the recommender's search, the SU budget, the quota check and the NodeGroupPlan. Pure apart from
  * the progress callback: arrivals come in already planned (the CLI plans them; analysis/ does not
- * import loadgen/plan/).
+ * import loadgen/arrivals.ts).
  */
 
 import { InputError } from '../core/errors.js';
@@ -20,10 +20,10 @@ import {
   yearBudget,
 } from './cost.js';
 import { defaultParams, type ModelParams, valuesOf } from './model.js';
-import { buildPlan } from './plan-build.js';
-import type { NodeGroupPlan } from './plan-types.js';
 import { type Allocation, type QuotaCheck, quotaCheck } from './quota.js';
 import { type Recommendation, recommend } from './recommend.js';
+import { buildPlan } from './sizing-build.js';
+import type { NodeGroupPlan } from './sizing-plan.js';
 import { type Slo, scenarioSlos } from './slo.js';
 
 const MIN = 60_000;

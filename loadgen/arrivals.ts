@@ -4,8 +4,8 @@
  * (`expectedConcurrency`) before any load runs. No timers, no wall clock, no unseeded randomness.
  */
 
-import { createRng, deriveSeed, exponential, lognormal } from '../../core/random.js';
-import type { Cohort, Scenario, Session } from '../../scenarios/schema.js';
+import { createRng, deriveSeed, exponential, lognormal } from '../core/random.js';
+import type { Cohort, Scenario, Session } from '../scenarios/schema.js';
 
 /** One simulated attendee's click. */
 export interface Arrival {

@@ -1,5 +1,5 @@
-import type { MetricTotals } from '../metrics/summary.js';
-import type { ProgressSnapshot } from '../runner/progress.js';
+import type { MetricTotals } from '../metrics/totals.js';
+import type { ProgressSnapshot } from '../runner/reporter.js';
 import type { WireResult } from './protocol.js';
 
 export interface ShardProgress {

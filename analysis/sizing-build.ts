@@ -9,8 +9,8 @@ import type { Scenario } from '../scenarios/schema.js';
 import type { Catalogue } from './catalogue.js';
 import type { FloorItem } from './cost.js';
 import type { ModelValues } from './model.js';
-import { type NodeGroup, type NodeGroupPlan, nodeGroupPlanSchema, type PreScaleStep } from './plan-types.js';
 import type { Recommendation } from './recommend.js';
+import { type NodeGroup, type NodeGroupPlan, nodeGroupPlanSchema, type PreScaleStep } from './sizing-plan.js';
 
 export interface BuildPlanInput {
   scenario: Pick<Scenario, 'name' | 'seed'>;

@@ -1,5 +1,5 @@
-import type { ProgressSnapshot, RunReporter } from '../runner/progress.js';
-import { formatMs, type Paint, paint } from './summary.js';
+import type { ProgressSnapshot, RunReporter } from '../runner/reporter.js';
+import { formatMs, type Paint, paint } from './summary-text.js';
 
 /** At most this many redraws per second on a TTY. */
 const TTY_MIN_REDRAW_MS = 250;

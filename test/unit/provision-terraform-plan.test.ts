@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RehearseError } from '../../core/errors.js';
-import { describeDestructive, summarizePlan } from '../../provision/jetstream2/plan-changes.js';
+import { describeDestructive, summarizePlan } from '../../provision/jetstream2/terraform-plan.js';
 import { SHOW_NOOP, SHOW_REPLACE } from '../fixtures/provision/helpers.js';
 
 describe('summarizePlan (terraform show -json of a saved plan)', () => {

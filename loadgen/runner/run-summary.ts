@@ -1,5 +1,5 @@
 import type { Threshold } from '../../core/slo.js';
-import { summarizeIntervals } from '../metrics/summary.js';
+import { summarizeIntervals } from '../metrics/totals.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from '../record/types.js';
 import { evaluateThresholds, thresholdPercentiles } from '../thresholds.js';
 import type { UserResult } from './user.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { candidateLabel, planInputFromRecommendation } from '../../reports/plan-input.js';
-import { frontier } from '../../reports/specs/plan.js';
+import { candidateLabel, planInputFromRecommendation } from '../../reports/sizing-input.js';
+import { frontier } from '../../reports/specs/sizing.js';
 
 const cand = (
   flavor: string,

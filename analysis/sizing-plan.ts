@@ -163,7 +163,7 @@ export type PreScaleStep = z.infer<typeof preScaleStep>;
 export type NodeGroupPlan = z.infer<typeof nodeGroupPlanSchema>;
 
 const HEADER =
-  '# NodeGroupPlan written by `rehearse plan` (analysis/plan-types.ts). Memory in bytes, CPU in cores,\n' +
+  '# NodeGroupPlan written by `rehearse plan` (analysis/sizing-plan.ts). Memory in bytes, CPU in cores,\n' +
   '# times in ms; preScale.steps[].at is relative to the event start (negative: before it).\n';
 
 /** plan.yaml text: a header comment, then the plan. */

@@ -8,7 +8,7 @@ import {
   type Rng,
   Z95,
 } from '../../core/random.js';
-import { expectedConcurrency, planArrivals, thinkTimeMs } from '../../loadgen/plan/arrivals.js';
+import { expectedConcurrency, planArrivals, thinkTimeMs } from '../../loadgen/arrivals.js';
 import type { Cohort, Scenario } from '../../scenarios/schema.js';
 
 type Plannable = Pick<Scenario, 'cohorts' | 'seed'>;

@@ -1,5 +1,5 @@
-import { type PlanReport, planCluster as sizeCluster } from '../analysis/plan.js';
-import { planArrivals } from '../loadgen/plan/arrivals.js';
+import { type PlanReport, planCluster as sizeCluster } from '../analysis/sizing.js';
+import { planArrivals } from '../loadgen/arrivals.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import { type LoadedScenario, loadScenario } from '../scenarios/load.js';
 import { readRecord } from './records.js';

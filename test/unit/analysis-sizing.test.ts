@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { planCluster } from '../../analysis/plan.js';
-import { nodeGroupPlanSchema, parsePlan, planToYaml } from '../../analysis/plan-types.js';
+import { planCluster } from '../../analysis/sizing.js';
+import { nodeGroupPlanSchema, parsePlan, planToYaml } from '../../analysis/sizing-plan.js';
 import { parseSlo, scenarioSlos } from '../../analysis/slo.js';
 import { InputError } from '../../core/errors.js';
-import { planArrivals } from '../../loadgen/plan/arrivals.js';
+import { planArrivals } from '../../loadgen/arrivals.js';
 import { parseScenario } from '../../scenarios/load.js';
 
 function scenario(capacity: string, slo = '["launch.ready p(95) < 3m"]', users = 12) {

@@ -5,7 +5,7 @@
  */
 import type { Candidate, Recommendation } from '../analysis/recommend.js';
 import type { SimResult } from '../analysis/sim/types.js';
-import type { PlanInput } from './specs/plan.js';
+import type { PlanInput } from './specs/sizing.js';
 
 type CandidateFields = Pick<Candidate, 'flavor' | 'prescale' | 'max' | 'placeholders' | 'eventSu' | 'p95'>;
 
