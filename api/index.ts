@@ -17,6 +17,7 @@ export type { Comparison } from '../reports/compare.js';
 export type { RunReportFiles, RunReportOptions } from '../reports/run-report.js';
 export { type LoadedScenario, loadScenario } from '../scenarios/load.js';
 export type { Scenario } from '../scenarios/schema.js';
+export { check, type NotebookCheckOptions, type NotebookCheckResult } from './check.js';
 export { type LibraryIO, processIO } from './io.js';
 export type { RehearseOptions } from './options.js';
 export { compareRuns, readRecord, writeReport } from './records.js';
