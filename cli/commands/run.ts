@@ -1,3 +1,4 @@
+import type { RehearseOptions } from '../../api/options.js';
 import { ExitCode, InputError } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
 
@@ -6,21 +7,13 @@ import type { CliIO } from '../main.js';
  * which holds the run policy and decides the exit code), Ctrl-C → its stop/abort signals, the
  * summary → stdout. Ctrl-C once: no new arrivals, users leave and clean up; twice: abort.
  */
-export interface RunFlags {
+/** The flags as commander gives them: the library's options, with --seed and --protocol as text. */
+export type RunFlags = Omit<RehearseOptions, 'seed' | 'protocol' | 'io' | 'reporter' | 'stop' | 'abort'> & {
   json?: boolean;
   out: string;
-  id?: string;
   seed?: string;
-  stateDir?: string;
-  stack?: string;
   protocol: string;
-  workers?: string;
-  image?: string;
-  namespace?: string;
-  workerNamespace?: string;
-  kubeconfig?: string;
-  dryRun?: boolean;
-}
+};
 
 export async function run(io: CliIO, file: string, flags: RunFlags): Promise<number> {
   const [{ rehearse }, term, summaryFmt] = await Promise.all([
