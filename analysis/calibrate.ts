@@ -6,11 +6,12 @@
  * settings: concurrent_spawn_limit, launch quota, build time. For a local-target record the
  * machine itself is fitted as one node (fitLocal).
  */
+
+import type { TrendSummary } from '../core/hdr.js';
+import type { Spread } from '../core/random.js';
 import { stat } from '../loadgen/record/cluster.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
-import type { TrendSummary } from '../loadgen/record/types.js';
 import { type ModelParams, type ModelValues, type Param, valuesOf } from './model.js';
-import type { Spread } from './random.js';
 import { simulate } from './sim/simulate.js';
 import type { SimInput } from './sim/types.js';
 

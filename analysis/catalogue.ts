@@ -5,7 +5,7 @@
  * between doc revisions (4 → 2 SU per vCPU-hour); a plan records the catalogue version and the
  * rates it used.
  */
-import { InputError } from '../scenarios/errors.js';
+import { InputError } from '../core/errors.js';
 
 /** Which ACCESS resource a flavor draws from; each has its own SU rate and quota. */
 export type ResourceClass = 'cpu' | 'large-memory' | 'gpu';

@@ -3,10 +3,10 @@
  * predicted, the node groups, the pre-scale schedule, the SU budget and the quota check.
  */
 
+import type { Spread } from '../core/random.js';
 import type { ModelParams } from './model.js';
 import { GiB } from './node-capacity.js';
-import type { PlanReport } from './plan.js';
-import type { Spread } from './random.js';
+import type { PlanReport } from './sizing.js';
 
 /** 850ms, 12.5s, 4m29s, 1h10m. */
 export function duration(ms: number): string {

@@ -3,9 +3,10 @@
  * `scenario` (the scenario file) or `default` (shared/reference/capacity.md, named in `source`).
  * `rehearse plan` prints them all, so a reader sees which numbers are guesses.
  */
+
+import type { Spread } from '../core/random.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { DEFAULT_NODE_OVERHEAD, type NodeOverhead, type Resources } from './node-capacity.js';
-import type { Spread } from './random.js';
 
 export type Origin = 'measured' | 'default' | 'scenario';
 

@@ -4,12 +4,12 @@
  * and choose the one with the fewest SUs over the event window; ties go to fewer nodes (peak, then
  * max), then fewer placeholders, then fewer pre-scaled nodes.
  */
-import { InputError } from '../scenarios/errors.js';
+import { InputError } from '../core/errors.js';
+import { createRng, deriveSeed, lognormal } from '../core/random.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { type Catalogue, suPerHour } from './catalogue.js';
 import { type EventWindow, eventCost } from './cost.js';
 import type { ModelValues } from './model.js';
-import { createRng, lognormal, streamSeed } from './random.js';
 import {
   type FlavorOption,
   flavorOptions,
@@ -76,7 +76,7 @@ const groupName = (role: 'user' | 'dask', flavor: string) => `${role}-${flavor.r
 
 /** Sorted cell times, drawn once per search (4000 draws, seeded). */
 function cellSample(m: ModelValues, seed: number): number[] {
-  const rng = createRng(streamSeed(seed, 'cells'));
+  const rng = createRng(deriveSeed(seed, 'cells'));
   return Array.from({ length: 4000 }, () => lognormal(m.cellExec, rng)).sort((a, b) => a - b);
 }
 
@@ -215,7 +215,7 @@ function evaluate(
   let first: SimResult | null = null;
   for (let r = 0; r < reps; r++) {
     const sim = simulate({
-      seed: streamSeed(input.scenario.seed, 'replication', r),
+      seed: deriveSeed(input.scenario.seed, 'replication', r),
       arrivals: input.arrivals,
       user,
       ...(dask ? { dask } : {}),

@@ -2,7 +2,7 @@
  * The recommender's search space: which flavors can host a user at all, how many users a node of
  * each holds, and the grid of pre-scale counts, max node counts and placeholders worth simulating.
  */
-import { InputError } from '../scenarios/errors.js';
+import { InputError } from '../core/errors.js';
 import { type Catalogue, capiRejects, type Flavor, findFlavor } from './catalogue.js';
 import type { ModelValues } from './model.js';
 import { type Fit, GiB, type NodeRoom, nodeRoom, podsPerNode } from './node-capacity.js';

@@ -2,18 +2,19 @@
  * The scenario's SLOs as constraints on a simulated event. The simulator predicts time-to-ready
  * (`launch.ready`), failed launches (`launch.failed`, `session.failed`) and, from the cell-time
  * distribution and CPU contention, `cell.exec`; other metrics are listed as not judged here.
- * The expression grammar is the scenario schema's SLO_PATTERN (parsed again here: analysis/ may
- * not import loadgen/, whose threshold parser is the runtime one).
+ * Expressions are read by the one SLO grammar (core/slo.ts), as the runner reads them.
  */
-import { type CompareOp, holds } from '../scenarios/compare-op.js';
-import { type Scenario, SLO_PATTERN } from '../scenarios/schema.js';
+import { type CompareOp, holds } from '../core/compare-op.js';
+import type { RateMetric, TrendMetric } from '../core/metrics.js';
+import { parseOne, type RateAggregate, type TrendAggregate } from '../core/slo.js';
+import type { Scenario } from '../scenarios/schema.js';
 import type { Origin } from './model.js';
 
 export interface Slo {
   expr: string;
-  metric: string;
+  metric: TrendMetric | RateMetric;
   /** 'p' with `percentile`, or avg | med | min | max | rate | count. */
-  agg: string;
+  agg: TrendAggregate | RateAggregate;
   percentile?: number;
   op: CompareOp;
   /** ms for latencies, a ratio 0..1 for rates, a number for count. */
@@ -39,33 +40,32 @@ export interface SloVerdict {
   pass: boolean;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const PREDICTED = new Set(['launch.ready', 'launch.failed', 'session.failed', 'cell.exec']);
+const PREDICTED: ReadonlySet<string> = new Set([
+  'launch.ready',
+  'launch.failed',
+  'session.failed',
+  'cell.exec',
+]);
 
 /** The SLO every plan is held to when the scenario names no launch.ready threshold. */
 export const DEFAULT_READY_SLO = 'launch.ready p(95) < 2m';
 
 /**
- * Parse one expression: `<metric> <agg> <op> <number><unit>`. Latency limits become ms (no unit:
- * ms); a `%` limit becomes a ratio; a rate without `%` is already a ratio.
+ * Parse one expression with the SLO grammar: latency limits in ms, rates as a ratio 0..1, counts
+ * as a number; null when it does not parse (the scenario schema has already reported it).
  */
 export function parseSlo(expr: string, origin: Origin): Slo | null {
-  const m = SLO_PATTERN.exec(expr.trim());
-  if (!m) return null;
-  const [, metric = '', aggText = '', op = '<', num = '0', unit] = m;
-  const value = Number(num);
-  const pct = /^p\((.+)\)$/.exec(aggText);
-  const agg = pct ? 'p' : aggText;
-  const limit = unit === '%' ? value / 100 : unit ? value * (UNIT_MS[unit] ?? 1) : value;
+  const { threshold: t } = parseOne(expr.trim(), false);
+  if (t === undefined) return null;
   return {
-    expr: expr.trim(),
-    metric,
-    agg,
-    ...(pct ? { percentile: Number(pct[1]) } : {}),
-    op: op as Slo['op'],
-    limit,
+    expr: t.expr,
+    metric: t.metric,
+    agg: t.agg,
+    ...(t.type === 'trend' && t.percentile !== undefined ? { percentile: t.percentile } : {}),
+    op: t.op,
+    limit: t.limit,
     origin,
-    predicted: PREDICTED.has(metric),
+    predicted: PREDICTED.has(t.metric),
   };
 }
 

@@ -21,7 +21,7 @@ const dist = new URL('../dist/', import.meta.url);
 const { calibrate, localTargetInput } = await import(new URL('analysis/calibrate.js', dist));
 const { defaultParams, valuesOf } = await import(new URL('analysis/model.js', dist));
 const { percentile, simulate } = await import(new URL('analysis/sim/simulate.js', dist));
-const { planArrivals } = await import(new URL('loadgen/plan/arrivals.js', dist));
+const { planArrivals } = await import(new URL('loadgen/arrivals.js', dist));
 const { readRecord } = await import(new URL('loadgen/record/reader.js', dist));
 const { loadScenario } = await import(new URL('scenarios/load.js', dist));
 

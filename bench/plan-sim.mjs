@@ -17,9 +17,9 @@ const { simulate } = await import(new URL('analysis/sim/simulate.js', dist));
 const { defaultParams, valuesOf } = await import(new URL('analysis/model.js', dist));
 const { nodeRoom } = await import(new URL('analysis/node-capacity.js', dist));
 const { findFlavor, jetstream2Catalogue, suPerHour } = await import(new URL('analysis/catalogue.js', dist));
-const { planCluster } = await import(new URL('analysis/plan.js', dist));
+const { planCluster } = await import(new URL('analysis/sizing.js', dist));
 const { loadScenario } = await import(new URL('scenarios/load.js', dist));
-const { planArrivals } = await import(new URL('loadgen/plan/arrivals.js', dist));
+const { planArrivals } = await import(new URL('loadgen/arrivals.js', dist));
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
 const round = (x) => Math.round(x * 10) / 10;

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ExitCode, RehearseError } from '../scenarios/errors.js';
+import { ExitCode, RehearseError } from '../core/errors.js';
 import { createProgram } from './program.js';
 
 /** Everything a command needs from the process, injectable for in-process CLI tests. */

@@ -14,6 +14,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY core ./core
+COPY api ./api
 COPY cli ./cli
 COPY scenarios ./scenarios
 COPY loadgen ./loadgen

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InputError } from '../scenarios/errors.js';
+import { InputError } from '../core/errors.js';
 
 /** The code cells of a notebook, in order, as the kernel will receive them. */
 export interface CodeCell {

@@ -1,10 +1,11 @@
 import { cpus, hostname, totalmem } from 'node:os';
+import { RNG_ALGORITHM } from '../core/random.js';
+import type { Threshold } from '../core/slo.js';
 import type { LoadedScenario } from '../scenarios/load.js';
 import type { IntervalRecord, RecordedTarget, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { RecordWriter } from './record/writer.js';
-import { buildSummary } from './runner/summary.js';
+import { buildSummary } from './runner/run-summary.js';
 import type { UserResult } from './runner/user.js';
-import type { Threshold } from './thresholds.js';
 
 /**
  * One run record being written: meta at the start, events and closed intervals as they come, the
@@ -56,6 +57,7 @@ export class RunRecorder {
         normalized: scenario,
       },
       seed: o.seed,
+      rng: RNG_ALGORITHM,
       target: o.target,
       host: hostInfo(),
       intervalMs: INTERVAL_MS,

@@ -1,17 +1,18 @@
+import type { Threshold } from '../core/slo.js';
 import type { LoadedScenario } from '../scenarios/load.js';
+import { type ArrivalPlan, planArrivals } from './arrivals.js';
 import { type Clock, RealClock } from './clock.js';
 import { MetricStore } from './metrics/store.js';
 import type { CodeCell } from './notebook.js';
 import { attachObserver, type ObserveSpec } from './observe/attach.js';
-import { type ArrivalPlan, planArrivals } from './plan/arrivals.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { INTERVAL_MS, RunRecorder } from './run-record.js';
 import { startLoopDelaySampler } from './runner/loop-delay.js';
-import type { RunReporter } from './runner/progress.js';
+import type { RunReporter } from './runner/reporter.js';
 import { RATE_LIMIT_STOP, type RunOutcome, runPlan } from './runner/runner.js';
 import type { TargetAdapter } from './runner/targets.js';
 import type { UserContext, UserResult } from './runner/user.js';
-import { checkAbort, type Threshold, thresholdPercentiles } from './thresholds.js';
+import { checkAbort, thresholdPercentiles } from './thresholds.js';
 
 /**
  * `rehearse run` as a library call: plan the arrivals, run them against a target, record

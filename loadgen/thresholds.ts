@@ -3,68 +3,15 @@
  * every entry reported, each with its 1-based column), judged on the run summary at the end, and
  * the abortOnFail ones also periodically during the run (checkAbort).
  *
- * The scenario schema only checks the rough shape (SLO_PATTERN: scenarios/ may not import
- * loadgen/); metric names, aggregations per metric type and units are checked here, by the parser
- * in threshold-parser.ts (its grammar is written above parseOne).
+ * The expressions are parsed by the one SLO grammar, core/slo.ts, which the scenario schema
+ * already applied (a scenario with a bad expression does not load); this module judges them.
  */
-import { type CompareOp, holds } from '../scenarios/compare-op.js';
-import { percentileKey } from './metrics/hdr.js';
-import type { RateMetric, TrendMetric } from './metrics/names.js';
-import type { RunSummary, ThresholdResult, TrendSummary } from './record/types.js';
-import { parseOne } from './threshold-parser.js';
 
-export type ThresholdOp = CompareOp;
-export type TrendAggregate = 'p' | 'avg' | 'min' | 'max' | 'med';
-export type RateAggregate = 'rate' | 'count';
-
-interface ThresholdBase {
-  /** The expression as written. */
-  expr: string;
-  op: ThresholdOp;
-  /** ms for trends, a fraction 0..1 for `rate`, a whole number for `count`. */
-  limit: number;
-  abortOnFail: boolean;
-}
-export type Threshold =
-  | (ThresholdBase & {
-      type: 'trend';
-      metric: TrendMetric;
-      cell?: number;
-      /** Histogram key: the metric, or `cell.exec{cell=N}`. */
-      key: string;
-      agg: TrendAggregate;
-      /** For `p(N)`: N. */
-      percentile?: number;
-    })
-  | (ThresholdBase & { type: 'rate'; metric: RateMetric; agg: RateAggregate });
-
-export type ThresholdEntry = string | { threshold: string; abortOnFail?: boolean };
-
-export interface ThresholdError {
-  /** Index of the entry in the `slo` list. */
-  index: number;
-  expr: string;
-  /** 1-based column in `expr` where it went wrong. */
-  column: number;
-  message: string;
-}
-
-/** Parse every `slo` entry; all errors of all entries are collected, none stops the others. */
-export function parseThresholds(entries: readonly ThresholdEntry[]): {
-  thresholds: Threshold[];
-  errors: ThresholdError[];
-} {
-  const thresholds: Threshold[] = [];
-  const errors: ThresholdError[] = [];
-  for (const [index, entry] of entries.entries()) {
-    const expr = typeof entry === 'string' ? entry : entry.threshold;
-    const abortOnFail = typeof entry === 'string' ? false : (entry.abortOnFail ?? false);
-    const { threshold, problems } = parseOne(expr, abortOnFail);
-    if (threshold !== undefined) thresholds.push(threshold);
-    for (const p of problems) errors.push({ index, expr, ...p });
-  }
-  return { thresholds, errors };
-}
+import { holds } from '../core/compare-op.js';
+import type { TrendSummary } from '../core/hdr.js';
+import { percentileKey } from '../core/hdr.js';
+import type { Threshold } from '../core/slo.js';
+import type { RunSummary, ThresholdResult } from './record/types.js';
 
 /** The percentiles thresholds name beyond the p50/p90/p95/p99 every TrendSummary has. */
 export function thresholdPercentiles(thresholds: readonly Threshold[]): number[] {

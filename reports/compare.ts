@@ -2,14 +2,8 @@
  * Run comparison: a candidate run against a baseline run, metric by metric (issue [reports] 3).
  * The rules and their maths are in compare-stats.ts; this module reads the records' histograms.
  */
-import {
-  decode,
-  type Histogram,
-  merge,
-  newHistogram,
-  TREND_METRICS,
-  type TrendMetric,
-} from '../loadgen/record/histograms.js';
+import { decode, type Histogram, merge, newHistogram } from '../core/hdr.js';
+import { TREND_METRICS, type TrendMetric } from '../core/metrics.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import type { IntervalRecord } from '../loadgen/record/types.js';
 import { compareHealth, type HealthComparison } from './compare-health.js';

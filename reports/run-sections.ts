@@ -20,8 +20,8 @@ import {
   SATURATION_MS,
 } from './specs/generator-health.js';
 import { launchPhases, launchPhasesSpec } from './specs/launch-phases.js';
-import { type PlanInput, planFrontierSpec, planNodesSpec } from './specs/plan.js';
 import { readyCurve, readyCurveSpec } from './specs/ready-curve.js';
+import { type PlanInput, planFrontierSpec, planNodesSpec } from './specs/sizing.js';
 
 export interface SectionDef {
   id: string;

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError } from '../core/errors.js';
 import { NAME_PATTERN, REPO_SPEC_PATTERN, scenarioSchema } from './schema.js';
 
 const repoSpec = z.string().regex(REPO_SPEC_PATTERN, 'expected a repo spec like gh/<org>/<repo>/<ref>');

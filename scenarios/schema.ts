@@ -16,7 +16,8 @@ import {
   QUANTITY_PATTERN,
   tryParseDuration,
   tryParseQuantity,
-} from './duration.js';
+} from '../core/duration.js';
+import { parseOne } from '../core/slo.js';
 
 /** A schema-level message for wrong values that leaves missing keys to the parse-level map. */
 const unlessMissing = (message: string) => ({
@@ -299,29 +300,36 @@ const sessionSchema = z
   .strict()
   .describe('what each simulated attendee does once their server is ready');
 
-/**
- * `<metric>[{cell=N}] <agg> <op> <value>`: metric dotted lower-case (`launch.ready`), optionally
- * one code cell (`cell.exec{cell=3}`), agg p(N) with 0 <= N <= 100 | avg | max | min | med | rate |
- * count, op < <= > >= == !=, value a number with an optional unit ms s m h %. Groups: 1 metric,
- * 2 agg, 3 op, 4 number, 5 unit. Only the shape: metric names, which aggregations fit which metric
- * and units are checked by loadgen/thresholds.ts (scenarios/ does not import loadgen/).
- */
-export const SLO_PATTERN =
-  /^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)(?:\{cell=\d+\})?\s+(p\((?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)\)|avg|max|min|med|rate|count)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)(ms|s|m|h|%)?$/;
-
 const sloMessage =
   'expected "<metric> <agg> <op> <value>", like "launch.ready p(95) < 60s" or "launch.failed rate < 1%"';
-const sloString = matching(SLO_PATTERN, sloMessage);
+
+/**
+ * Check an SLO expression with the one grammar (core/slo.ts): metric names, aggregations per
+ * metric type, operators and units; every problem becomes an issue of this field, with its column
+ * in the expression, so it is listed with the schema's other issues.
+ */
+function checkSlo(expr: string, abortOnFail: boolean, ctx: z.RefinementCtx, path: PropertyKey[]): void {
+  for (const p of parseOne(expr, abortOnFail).problems) {
+    ctx.addIssue({ code: 'custom', path, input: expr, message: `column ${p.column}: ${p.message}` });
+  }
+}
+
+const sloString = z
+  .string(unlessMissing(sloMessage))
+  .superRefine((expr, ctx) => checkSlo(expr, false, ctx, []));
 
 const sloObject = z
   .object({
-    threshold: sloString.describe('the threshold expression, as in the string form'),
+    threshold: z
+      .string(unlessMissing(sloMessage))
+      .describe('the threshold expression, as in the string form'),
     abortOnFail: z
       .boolean()
       .optional()
       .describe('end the run early once the values so far fail it (checked periodically during the run)'),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => checkSlo(o.threshold, o.abortOnFail ?? false, ctx, ['threshold']));
 
 /**
  * A union reports only "Invalid input" when both forms fail on a type; name what was wrong: for a

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * Integration tests run daemons from dist/ (the BinderHub-API front) and the CLI binary, so dist/
  * must match the sources: compile once before any test file runs (incremental, a few seconds).
- * Type errors are reported but do not stop the tests (tsc still emits); `npm test` fails on them
- * earlier, in its bootstrap step.
+ * Type errors stop the suite: a test run on a build with type errors proves nothing. (`npm test`
+ * type-checks the tests too, with `npm run typecheck`, before vitest starts.)
  */
 export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
@@ -13,5 +13,9 @@ export default function setup(): void {
     cwd: root,
     stdio: 'inherit',
   });
-  if (r.status !== 0 && r.status !== 2) throw new Error(`tsc failed (exit ${r.status ?? r.signal})`);
+  if (r.status !== 0) {
+    throw new Error(
+      `tsc -p tsconfig.build.json failed (exit ${r.status ?? r.signal}): fix the errors above first`,
+    );
+  }
 }

@@ -10,7 +10,7 @@
  * plain JupyterHub client waits out Retry-After on a 429 and gives up on a timeout. A launch quota
  * refuses the launch outright while that many servers exist.
  */
-import { uniform } from '../random.js';
+import { uniform } from '../../core/random.js';
 import { addJob } from './kubelet.js';
 import type { SimFailure } from './types.js';
 import type { Pod, UserState, World } from './world.js';

@@ -2,9 +2,10 @@
  * The simulator's state and the small operations on it (nodes, pods, resources). The event loop
  * (simulate.ts), the scheduler, the autoscaler and the hub all act on one World.
  */
+
+import { createRng, deriveSeed, lognormal, type Rng, type Spread } from '../../core/random.js';
 import type { ModelValues } from '../model.js';
 import type { Resources } from '../node-capacity.js';
-import { createRng, lognormal, type Rng, type Spread, streamSeed } from '../random.js';
 import type { Node, Pod, PodKind, SimEvent, UserState } from './entities.js';
 import { advance, reschedule } from './kubelet.js';
 import { EventQueue } from './queue.js';
@@ -94,7 +95,7 @@ export class World {
   rng(name: string): Rng {
     let r = this.rngs.get(name);
     if (!r) {
-      r = createRng(streamSeed(this.input.seed, name));
+      r = createRng(deriveSeed(this.input.seed, name));
       this.rngs.set(name, r);
     }
     return r;

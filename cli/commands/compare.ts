@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
+import { ExitCode, InputError } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
@@ -32,7 +32,7 @@ export async function compare(
   ] as const) {
     for (const w of r.warnings) io.stderr.write(`warning: ${role}: ${w}\n`);
   }
-  const { compareRuns } = await import('../../reports/compare.js');
+  const { compareRuns } = await import('../../api/records.js');
   const comparison = compareRuns(base, cand, { tolerance, slowerFactor });
   for (const w of comparison.warnings) io.stderr.write(`warning: ${w}\n`);
   const outDir = resolve(flags.out ?? join(cand.dir, `compare-${base.meta.id}`));

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
+import { ExitCode, InputError } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
@@ -22,7 +22,7 @@ export interface DoctorFlags {
 export async function provisionDoctor(io: CliIO, flags: DoctorFlags): Promise<number> {
   const [{ runDoctor }, { parsePlan }, { stateLocation }] = await Promise.all([
     import('../../provision/jetstream2/doctor.js'),
-    import('../../analysis/plan-types.js'),
+    import('../../analysis/sizing-plan.js'),
     import('../../provision/jetstream2/state.js'),
   ]);
   const kubeconfigPath = flags.kubeconfig ?? stateLocation('cdktf.out').kubeconfigPath;

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
+import { parseDuration } from '../../core/duration.js';
+import { ExitCode, InputError, RehearseError, TargetError } from '../../core/errors.js';
 import type { LaunchOnceReport } from '../../loadgen/launch-once.js';
 import type { CodeCell } from '../../loadgen/notebook.js';
-import { parseDuration } from '../../scenarios/duration.js';
-import { ExitCode, InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
 /** `rehearse launch <spec> --target local|<binderhub-url>`: one attendee end to end, with a phase-timing table. */

@@ -1,6 +1,6 @@
+import { parseDuration } from '../../core/duration.js';
+import { ExitCode, InputError } from '../../core/errors.js';
 import type { RecordedStack } from '../../provision/local/state.js';
-import { parseDuration } from '../../scenarios/duration.js';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
 /** `rehearse up|down|status local`: thin adapters over provision/local/stack.ts. */

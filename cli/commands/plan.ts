@@ -1,6 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
+import { writeFileSync } from 'node:fs';
+import { ExitCode, InputError } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
@@ -14,32 +13,21 @@ export async function plan(
   scenarioFile: string,
   flags: { from?: string; eventHours?: string; eventsPerYear?: string; json?: boolean; out?: string },
 ): Promise<number> {
-  const [{ loadScenario }, { planArrivals }, { planCluster }, { formatPlan }, { planToYaml }] =
-    await Promise.all([
-      import('../../scenarios/load.js'),
-      import('../../loadgen/plan/arrivals.js'),
-      import('../../analysis/plan.js'),
-      import('../../analysis/format.js'),
-      import('../../analysis/plan-types.js'),
-    ]);
+  const [{ loadScenario }, { planCluster }, { formatPlan }, { planToYaml }] = await Promise.all([
+    import('../../scenarios/load.js'),
+    import('../../api/sizing.js'),
+    import('../../analysis/format.js'),
+    import('../../analysis/sizing-plan.js'),
+  ]);
   const loaded = await loadScenario(scenarioFile);
-  const { scenario } = loaded;
   const eventHours = number('--event-hours', flags.eventHours);
   const eventsPerYear = number('--events-per-year', flags.eventsPerYear);
   const record = flags.from === undefined ? undefined : await readRun(io, flags.from);
-  const { packageRoot } = await import('../../provision/local/paths.js');
-  const toolVersion = (
-    JSON.parse(readFileSync(resolve(packageRoot(), 'package.json'), 'utf8')) as { version: string }
-  ).version;
   const progress = progressBar(io);
-  const report = planCluster({
-    scenario,
-    scenarioHash: loaded.hash,
-    arrivals: planArrivals(scenario).arrivals.map((a) => a.t),
-    ...(record ? { record } : {}),
+  const report = await planCluster(loaded, {
+    ...(record ? { from: record } : {}),
     ...(eventHours !== undefined ? { eventHours } : {}),
     ...(eventsPerYear !== undefined ? { eventsPerYear } : {}),
-    toolVersion,
     onProgress: progress.update,
   });
   progress.done();

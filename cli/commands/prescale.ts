@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseDuration } from '../../scenarios/duration.js';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { type ErrorCode, ExitCode, InputError } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
@@ -46,7 +46,7 @@ export async function provisionUnscale(io: CliIO, flags: PrescaleFlags): Promise
 
 async function prescale(io: CliIO, flags: PrescaleFlags, at: number | 'unscale'): Promise<number> {
   const [{ parsePlan }, pre, { readClusterRecord }, { stateLocation }] = await Promise.all([
-    import('../../analysis/plan-types.js'),
+    import('../../analysis/sizing-plan.js'),
     import('../../provision/jetstream2/prescale.js'),
     import('../../provision/jetstream2/state-read.js'),
     import('../../provision/jetstream2/state.js'),
@@ -94,7 +94,7 @@ async function prescale(io: CliIO, flags: PrescaleFlags, at: number | 'unscale')
   return ExitCode.ok;
 }
 
-function read(file: string, code: string): string {
+function read(file: string, code: ErrorCode): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {

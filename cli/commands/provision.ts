@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ExitCode, InputError } from '../../core/errors.js';
 import type { StackName } from '../../provision/jetstream2/synth.js';
 import type { RunIO } from '../../provision/jetstream2/terraform.js';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
@@ -46,7 +46,7 @@ export async function provisionDestroy(io: ProvisionIO, flags: ProvisionFlags): 
 
 async function synth(io: CliIO, flags: ProvisionFlags, lenient = false) {
   const [{ parsePlan }, { loadJetstream2Config }, { synthesize }] = await Promise.all([
-    import('../../analysis/plan-types.js'),
+    import('../../analysis/sizing-plan.js'),
     import('../../provision/jetstream2/config.js'),
     import('../../provision/jetstream2/synth.js'),
   ]);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
+import { ExitCode, InputError } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
@@ -19,14 +19,14 @@ export async function report(
 ): Promise<number> {
   const { readRecord, resolveRecordDir } = await import('../../loadgen/record/reader.js');
   const recordDir = resolveRecordDir(dir);
-  const { writeRunReport } = await import('../../reports/run-report.js');
+  const { writeReport } = await import('../../api/records.js');
   const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
   const baseline =
     flags.baseline === undefined ? undefined : readRecord(resolveRecordDir(flags.baseline, 'baseline'));
   const slowerFactor = Number(flags.slower ?? '2');
   if (!(slowerFactor > 1))
     throw new InputError('FLAG_INVALID', `--slower must be a factor above 1, got "${flags.slower}"`);
-  const files = await writeRunReport(recordDir, {
+  const files = await writeReport(recordDir, {
     ...(flags.out === undefined ? {} : { outDir: flags.out }),
     plan,
     ...(baseline?.health ? { healthBaseline: baseline.health, slowerFactor } : {}),
@@ -46,7 +46,7 @@ export async function report(
 
 /** The recommendation in the JSON written by `rehearse plan --json`, as the report's plan input. */
 async function readPlan(file: string) {
-  const { planInputFromRecommendation } = await import('../../reports/plan-input.js');
+  const { planInputFromRecommendation } = await import('../../reports/sizing-input.js');
   let json: { recommendation?: Parameters<typeof planInputFromRecommendation>[0] };
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;

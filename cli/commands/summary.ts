@@ -1,4 +1,4 @@
-import { ExitCode } from '../../scenarios/errors.js';
+import { ExitCode } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
 
 /**
@@ -14,8 +14,8 @@ export async function summary(io: CliIO, dir: string, flags: { json?: boolean })
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(record.summary, null, 2)}\n`);
   } else {
-    const { formatSummary } = await import('../../loadgen/terminal/summary.js');
-    const { colorEnabled } = await import('../../loadgen/terminal/progress.js');
+    const { formatSummary } = await import('../../loadgen/terminal/summary-text.js');
+    const { colorEnabled } = await import('../../loadgen/terminal/progress-display.js');
     io.stdout.write(
       `${record.dir}\n${formatSummary(record.summary, { color: colorEnabled(io.stdout, io.env) })}`,
     );

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ExitCode, InputError } from '../../scenarios/errors.js';
+import { ExitCode, InputError } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
 
 /**

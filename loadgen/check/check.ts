@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ExitCode, InputError, TargetError } from '../../scenarios/errors.js';
+import { ExitCode, InputError, TargetError } from '../../core/errors.js';
 import { type HealthRecord, type RepoCheck, writeHealthRecord } from '../record/health.js';
 import type { RecordedTarget, RunEvent, RunStatus, RunSummary } from '../record/types.js';
 import { RecordWriter } from '../record/writer.js';
 import { hostInfo, INTERVAL_MS } from '../run-record.js';
-import { buildSummary } from '../runner/summary.js';
+import { buildSummary } from '../runner/run-summary.js';
 import type { TargetAdapter } from '../runner/targets.js';
 import type { UserResult } from '../runner/user.js';
 import { checkRepo, type RepoCheckOptions } from './repo-check.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 import { loadScenario } from '../../scenarios/load.js';
 import { isRepoListText, loadRepoList } from '../../scenarios/repo-list.js';
 import { REPO_SPEC_PATTERN, type Target } from '../../scenarios/schema.js';

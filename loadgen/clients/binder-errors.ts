@@ -1,4 +1,4 @@
-import { ExitCode, RehearseError } from '../../scenarios/errors.js';
+import { ExitCode, RehearseError } from '../../core/errors.js';
 import { errnoCode, UNREACHABLE_CODES } from './json-http.js';
 import type { SpawnerMark } from './spawner-progress.js';
 

@@ -1,4 +1,4 @@
-import { ExitCode, RehearseError, TargetError } from '../../scenarios/errors.js';
+import { ExitCode, RehearseError, TargetError } from '../../core/errors.js';
 import { field, type Headers, type HttpFailure } from './json-http.js';
 
 /**

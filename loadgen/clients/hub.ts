@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
-import { RehearseError } from '../../scenarios/errors.js';
+import { RehearseError } from '../../core/errors.js';
 import {
   HubApiError,
   type HubProgressEvent,

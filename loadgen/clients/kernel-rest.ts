@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import { ExitCode, RehearseError } from '../../scenarios/errors.js';
+import { ExitCode, RehearseError } from '../../core/errors.js';
 import { field, HttpFailure, type JsonAnswer, jsonRequest } from './json-http.js';
 
 /**

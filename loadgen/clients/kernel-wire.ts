@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RehearseError } from '../../scenarios/errors.js';
+import { RehearseError } from '../../core/errors.js';
 
 /**
  * Jupyter kernel messages on the Jupyter Server websocket: the message type and the two wire

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
+import { parseInput } from '../../core/input-issues.js';
 import { BinderTarget, JupyterHubTarget, type TargetAdapter } from '../runner/targets.js';
 
 /**
@@ -82,20 +83,11 @@ export function buildWorkerConfig(o: {
 
 /** Parse a worker config (JSON text); every issue listed with its path. */
 export function parseWorkerConfig(text: string, source: string): WorkerConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InputError('WORKER_CONFIG_INVALID', `${source}: not JSON`, { cause: err });
-  }
-  const r = workerConfigSchema.safeParse(json);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `${source} ${i.path.join('.') || '(config)'}: ${i.message}`);
-    throw new InputError('WORKER_CONFIG_INVALID', lines.join('\n'), {
-      hint: 'The worker config is written by `rehearse run --workers`; coordinator and worker must be the same rehearse version.',
-    });
-  }
-  return r.data;
+  return parseInput(workerConfigSchema, text, source, {
+    code: 'WORKER_CONFIG_INVALID',
+    whole: '(config)',
+    hint: 'The worker config is written by `rehearse run --workers`; coordinator and worker must be the same rehearse version.',
+  });
 }
 
 /** The adapter a worker launches through; the hub token comes from `env[tokenEnv]`. */

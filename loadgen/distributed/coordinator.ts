@@ -1,22 +1,23 @@
+import type { Threshold } from '../../core/slo.js';
 import type { LoadedScenario } from '../../scenarios/load.js';
-import { MetricTotals } from '../metrics/summary.js';
+import { planArrivals } from '../arrivals.js';
+import { MetricTotals } from '../metrics/totals.js';
 import type { CodeCell } from '../notebook.js';
 import { attachObserver, type ObserveSpec } from '../observe/attach.js';
-import { planArrivals } from '../plan/arrivals.js';
 import type { RecordedTarget, RunStatus, RunSummary } from '../record/types.js';
 import { INTERVAL_MS, RunRecorder } from '../run-record.js';
-import type { RunReporter } from '../runner/progress.js';
+import type { RunReporter } from '../runner/reporter.js';
 import { RATE_LIMIT_STOP } from '../runner/runner.js';
 import type { CleanupLine } from '../runner/targets.js';
-import { checkAbort, type Threshold, thresholdPercentiles } from '../thresholds.js';
+import { checkAbort, thresholdPercentiles } from '../thresholds.js';
 import { graceAfter, orWhen, until } from './bounded.js';
 import { cleanUp } from './cleanup.js';
 import { buildWorkerConfig, type TargetSpec } from './config.js';
 import type { Launcher, WorkerExit, WorkerHandle } from './launcher.js';
 import { IntervalMerger } from './merge.js';
-import { sumProgress } from './progress.js';
 import { fromWire } from './protocol.js';
 import { shardSizes } from './shard.js';
+import { sumProgress } from './shard-progress.js';
 import { ShardTracker } from './shard-tracker.js';
 
 export type { Launcher, WorkerExit, WorkerHandle } from './launcher.js';

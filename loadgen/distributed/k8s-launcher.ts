@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, KubeConfig, Log, type V1Pod } from '@kubernetes/client-node';
-import { RehearseError } from '../../scenarios/errors.js';
-import { kubeErrorText, withSignal } from '../kube/with-signal.js';
+import { RehearseError } from '../../core/errors.js';
+import { kubeErrorText, withSignal } from '../../core/with-signal.js';
 import type { CleanupLine } from '../runner/targets.js';
 import type { WorkerConfig } from './config.js';
 import { jobName, ownedBy, workerManifests } from './k8s-manifests.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { RehearseError } from '../../scenarios/errors.js';
+import { RehearseError } from '../../core/errors.js';
 import type { CleanupLine } from '../runner/targets.js';
 import type { WorkerConfig } from './config.js';
 import type { Launcher, WorkerExit, WorkerHandle } from './launcher.js';

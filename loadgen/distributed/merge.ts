@@ -1,4 +1,4 @@
-import { mergeIntervalRecords } from '../metrics/summary.js';
+import { mergeIntervalRecords } from '../metrics/totals.js';
 import type { IntervalRecord } from '../record/types.js';
 
 /**

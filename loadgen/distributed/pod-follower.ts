@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfigurationOptions, CoreV1Api, Log, ObservableMiddleware } from '@kubernetes/client-node';
-import { kubeErrorText } from '../kube/with-signal.js';
+import { kubeErrorText } from '../../core/with-signal.js';
 
 /**
  * Following one worker pod's log for the k8s launcher (k8s-launcher.ts). A log stream that ends or

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAILURE_REASONS, type FailureReason } from '../metrics/names.js';
+import { FAILURE_REASONS, type FailureReason } from '../../core/metrics.js';
 import type { IntervalRecord, RunEvent, RunStatus } from '../record/types.js';
 import type { UserResult } from '../runner/user.js';
 

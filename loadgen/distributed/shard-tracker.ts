@@ -1,5 +1,5 @@
 import type { RunEvent, WorkerReport } from '../record/types.js';
-import type { ProgressSnapshot } from '../runner/progress.js';
+import type { ProgressSnapshot } from '../runner/reporter.js';
 import { RATE_LIMIT_STOP } from '../runner/runner.js';
 import type { WorkerExit, WorkerHandle } from './launcher.js';
 import type { IntervalMerger } from './merge.js';

@@ -1,5 +1,5 @@
-import { InputError } from '../../scenarios/errors.js';
-import type { ArrivalPlan } from '../plan/arrivals.js';
+import { InputError } from '../../core/errors.js';
+import type { ArrivalPlan } from '../arrivals.js';
 
 /**
  * Splitting one arrival plan over N workers. Every worker computes the same

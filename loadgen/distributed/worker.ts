@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { RehearseError } from '../../scenarios/errors.js';
+import { RehearseError } from '../../core/errors.js';
 import { parseScenario, scenarioHash } from '../../scenarios/load.js';
+import { planArrivals } from '../arrivals.js';
 import type { Clock } from '../clock.js';
 import type { MetricStore } from '../metrics/store.js';
-import { planArrivals } from '../plan/arrivals.js';
 import { executePlan } from '../run.js';
 import type { UserContext } from '../runner/user.js';
 import { EpochClock } from './clock.js';

@@ -12,10 +12,11 @@
  * the one starting where the closed ones end: it is counted, a little later than it happened,
  * rather than lost or written twice. Samples with t < 0 count in the first interval.
  */
+
+import { recordMs } from '../../core/hdr.js';
+import { type Sample, type TrendMetric, trendKey } from '../../core/metrics.js';
 import type { IntervalRecord } from '../record/types.js';
-import { recordMs } from './hdr.js';
-import { type Sample, type TrendMetric, trendKey } from './names.js';
-import { type MetricsSummary, MetricTotals } from './summary.js';
+import { type MetricsSummary, MetricTotals } from './totals.js';
 
 export interface MetricStoreOptions {
   /** Interval length in ms (the run record's intervalMs, 10 s). */

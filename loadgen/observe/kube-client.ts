@@ -1,6 +1,6 @@
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
-import { RehearseError } from '../../scenarios/errors.js';
-import { withSignal } from '../kube/with-signal.js';
+import { RehearseError } from '../../core/errors.js';
+import { withSignal } from '../../core/with-signal.js';
 import type { ListResult } from './list-watch.js';
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 import { readJsonPart, writeJsonPart } from './json-part.js';
 import type { RunEvent } from './types.js';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 import { readJsonPart, writeJsonPart } from './json-part.js';
 import { assertNoSecrets } from './writer.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 
 /**
  * The optional JSON parts of a run record (cluster.json, health.json): written whole (tmp +

@@ -1,17 +1,19 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../scenarios/errors.js';
-import { summarizeIntervals } from '../metrics/summary.js';
+import type { z } from 'zod';
+import { InputError } from '../../core/errors.js';
+import { describeIssues, formatPath } from '../../core/input-issues.js';
+import { summarizeIntervals } from '../metrics/totals.js';
 import { type ClusterRecord, readObserverRecord } from './cluster.js';
 import { type HealthRecord, readHealthRecord } from './health.js';
 import {
-  type IntervalRecord,
-  RECORD_VERSION,
-  type RunEvent,
-  type RunMeta,
-  type RunStatus,
-  type RunSummary,
-} from './types.js';
+  intervalRecordSchema,
+  runEventSchema,
+  runMetaSchema,
+  runSummarySchema,
+  versionProblem,
+} from './schema.js';
+import type { IntervalRecord, RunEvent, RunMeta, RunStatus, RunSummary } from './types.js';
 import { RECORD_FILES } from './writer.js';
 
 export interface RunRecord {
@@ -46,8 +48,8 @@ export interface RunRecord {
 export function readRecord(dir: string): RunRecord {
   const warnings: string[] = [];
   const meta = readMeta(dir);
-  const events = readJsonLines(join(dir, RECORD_FILES.events), isEvent, warnings);
-  const intervals = readJsonLines(join(dir, RECORD_FILES.intervals), isInterval, warnings);
+  const events = readJsonLines(join(dir, RECORD_FILES.events), runEventSchema, warnings);
+  const intervals = readJsonLines(join(dir, RECORD_FILES.intervals), intervalRecordSchema, warnings);
   const stored = readSummary(join(dir, RECORD_FILES.summary), warnings);
   const cluster = readObserverRecord(dir);
   const health = readHealthRecord(dir);
@@ -115,27 +117,32 @@ function readMeta(dir: string): RunMeta {
       cause: err,
     });
   }
-  if (!isObject(meta) || typeof meta.id !== 'string' || typeof meta.startedAt !== 'string') {
-    throw new InputError('RECORD_INVALID', `${file} is not a run record's meta (no id or startedAt)`, {
+  const tool = isObject(meta) && isObject(meta.tool) ? meta.tool.version : undefined;
+  const version = isObject(meta) ? meta.version : undefined;
+  const problem = versionProblem(version, typeof tool === 'string' ? tool : undefined);
+  if (problem !== undefined) {
+    throw new InputError('RECORD_INVALID', `${file} ${problem}`, {
+      hint: 'A record is read by a rehearse of its record version (meta.json: version, tool.version).',
+    });
+  }
+  const decoded = runMetaSchema.safeParse(meta);
+  if (!decoded.success) {
+    const issues = describeIssues(text, decoded.error.issues, file, '(meta)');
+    throw new InputError('RECORD_INVALID', `${file} is not a run record's meta:\n${issues.join('\n')}`, {
       hint,
     });
   }
-  if (meta.version !== RECORD_VERSION) {
-    throw new InputError(
-      'RECORD_INVALID',
-      `${file} has record version ${String(meta.version)}; this rehearse reads version ${RECORD_VERSION}`,
-      { hint: 'Read it with the rehearse version named in its meta.json (tool.version).' },
-    );
-  }
-  return meta as unknown as RunMeta;
+  return decoded.data;
 }
 
 function readSummary(file: string, warnings: string[]): RunSummary | null {
   if (!existsSync(file)) return null;
   try {
-    const s: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (isObject(s) && isObject(s.users) && typeof s.verdict === 'string') return s as unknown as RunSummary;
-    warnings.push(`${file} is not a run summary; rebuilt it from events and intervals`);
+    const decoded = runSummarySchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (decoded.success) return decoded.data;
+    const first = decoded.error.issues[0];
+    const why = first === undefined ? '' : ` (${formatPath(first.path) || 'summary'}: ${first.message})`;
+    warnings.push(`${file} is not a run summary${why}; rebuilt it from events and intervals`);
   } catch (err) {
     warnings.push(`${file} is unreadable (${(err as Error).message}); rebuilt it from events and intervals`);
   }
@@ -143,7 +150,7 @@ function readSummary(file: string, warnings: string[]): RunSummary | null {
 }
 
 /** Parse a JSON-lines file, skipping (and reporting) lines that do not parse or have the wrong shape. */
-function readJsonLines<T>(file: string, ok: (v: unknown) => v is T, warnings: string[]): T[] {
+function readJsonLines<T>(file: string, schema: z.ZodType<T>, warnings: string[]): T[] {
   if (!existsSync(file)) {
     warnings.push(`${file} is missing; read as empty`);
     return [];
@@ -154,9 +161,9 @@ function readJsonLines<T>(file: string, ok: (v: unknown) => v is T, warnings: st
     if (line.trim() === '') return;
     const torn = i === lines.length - 1; // the last piece has no newline after it
     try {
-      const v: unknown = JSON.parse(line);
-      if (ok(v)) {
-        out.push(v);
+      const decoded = schema.safeParse(JSON.parse(line));
+      if (decoded.success) {
+        out.push(decoded.data);
         return;
       }
     } catch {
@@ -211,14 +218,6 @@ function rebuildSummary(meta: RunMeta, events: RunEvent[], intervals: IntervalRe
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isEvent(v: unknown): v is RunEvent {
-  return isObject(v) && typeof v.type === 'string' && typeof v.t === 'number';
-}
-
-function isInterval(v: unknown): v is IntervalRecord {
-  return isObject(v) && typeof v.start === 'number' && typeof v.end === 'number' && isObject(v.trends);
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { FailureReason, RateMetric } from '../metrics/names.js';
+import type { TrendSummary } from '../../core/hdr.js';
+import type { FailureReason, RateMetric } from '../../core/metrics.js';
 
 /**
  * The run record `runs/<id>/`: the contract between loadgen (writes it) and analysis/reports (read
@@ -41,6 +42,8 @@ export interface RunMeta {
   tool: { name: 'rehearse'; version: string };
   scenario: { name: string; hash: string; source: string; normalized: unknown };
   seed: number;
+  /** The generator that drew the arrival plan from the seed (core/random.ts); absent before it was recorded. */
+  rng?: string;
   target: RecordedTarget;
   host: { hostname: string; platform: string; arch: string; node: string; cpus: number; memoryGiB: number };
   intervalMs: number;
@@ -103,22 +106,6 @@ export interface IntervalRecord {
   trends: Record<string, string>;
   rates: Partial<Record<RateMetric, { hits: number; total: number }>>;
   failures: Partial<Record<FailureReason, { first: number; final: number }>>;
-}
-
-export interface TrendSummary {
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  /**
-   * Further percentiles, keyed by String(N) ("99.9"): those the run's thresholds name (`p(99.9)`),
-   * which the four above do not cover. Absent when none was asked for.
-   */
-  percentiles?: Record<string, number>;
 }
 
 export interface ThresholdResult {

@@ -1,7 +1,7 @@
+import type { FailureReason, TrendMetric } from '../../core/metrics.js';
 import { BinderLaunchError, type PhaseMark, type TimedSpawnerMark } from '../clients/binder.js';
 import { HubApiError } from '../clients/hub.js';
 import { KernelError } from '../clients/kernel-rest.js';
-import type { FailureReason, TrendMetric } from '../metrics/names.js';
 
 /**
  * Splitting a launch into sub-phases from what the BinderHub stream (or the JupyterHub progress
@@ -54,7 +54,7 @@ export function launchSubPhases(
   return out;
 }
 
-/** The failure reason of an error thrown by a step (the taxonomy of loadgen/metrics/names.ts). */
+/** The failure reason of an error thrown by a step (the taxonomy of core/metrics.ts). */
 export function failureReason(err: unknown): FailureReason {
   if (err instanceof BinderLaunchError) {
     switch (err.reason) {

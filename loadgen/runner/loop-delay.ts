@@ -1,4 +1,4 @@
-import type { Sample } from '../metrics/names.js';
+import type { Sample } from '../../core/metrics.js';
 
 /**
  * The generator's own event-loop delay: a timer due every `everyMs` fires late by however long the

@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
+import type { ArrivalPlan } from '../arrivals.js';
 import type { Clock } from '../clock.js';
 import type { MetricStore } from '../metrics/store.js';
-import type { ArrivalPlan } from '../plan/arrivals.js';
 import type { RunEvent } from '../record/types.js';
-import type { ProgressSnapshot, RunReporter } from './progress.js';
+import type { ProgressSnapshot, RunReporter } from './reporter.js';
 import { runUser, type UserContext, type UserResult, type UserState } from './user.js';
 
 /**

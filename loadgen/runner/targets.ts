@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FailureReason, TrendMetric } from '../../core/metrics.js';
 import { BinderLaunchError, launchBinder } from '../clients/binder.js';
 import { HubApiError, HubClient, HubRateLimitError } from '../clients/hub.js';
 import { JupyterServerClient } from '../clients/kernel-rest.js';
 import { parseSpawnerMessage } from '../clients/spawner-progress.js';
 import { hubUrlFromServerUrl, userFromServerUrl } from '../launch-once.js';
-import type { FailureReason, TrendMetric } from '../metrics/names.js';
 import type { RecordedStack, RecordedTarget } from '../record/types.js';
 import { failureReason, firstAttemptOutcome, launchSubPhases } from './attribution.js';
 

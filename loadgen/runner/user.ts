@@ -1,12 +1,12 @@
+import { type FailureReason, LATE_ARRIVAL_MS, type Sample, type TrendMetric } from '../../core/metrics.js';
 import { abortable } from '../abortable.js';
+import type { Arrival } from '../arrivals.js';
+import { thinkTimeMs } from '../arrivals.js';
 import { cellError } from '../check/traceback.js';
 import { type ExecuteResult, KernelConnection } from '../clients/kernel.js';
 import { JupyterServerClient } from '../clients/kernel-rest.js';
 import type { Clock } from '../clock.js';
-import { type FailureReason, LATE_ARRIVAL_MS, type Sample, type TrendMetric } from '../metrics/names.js';
 import type { CodeCell } from '../notebook.js';
-import type { Arrival } from '../plan/arrivals.js';
-import { thinkTimeMs } from '../plan/arrivals.js';
 import type { RunEvent, StepName } from '../record/types.js';
 import { failureReason } from './attribution.js';
 import { attemptCleanup } from './cleanup.js';

@@ -21,7 +21,7 @@ import { Release, type ReleaseConfig } from '@cdktf/provider-helm/lib/release/in
 import { Fn, LocalBackend, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import type { NodeGroupPlan } from '../../analysis/plan-types.js';
+import type { NodeGroupPlan } from '../../analysis/sizing-plan.js';
 import { addAddons } from './addons.js';
 import { assertChartValues, assertServiceValues } from './chart-schema.js';
 import { CHARTS, type ChartRef, DEFAULT_CLUSTER_ISSUER, DEFAULT_DIND_DISK_GIB } from './charts.js';

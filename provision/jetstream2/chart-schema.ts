@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 
 export type ChartName = 'binderhub' | 'z2jh' | 'binderhub-service';
 

@@ -6,7 +6,7 @@
  */
 import { LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { NodeGroup, NodeGroupPlan } from '../../analysis/plan-types.js';
+import type { NodeGroup, NodeGroupPlan } from '../../analysis/sizing-plan.js';
 import type { Jetstream2Config } from './config.js';
 import { ContainerinfraClusterV1 } from './openstack/cluster.js';
 import { ContainerinfraClustertemplateV1 } from './openstack/cluster-template.js';

@@ -8,10 +8,11 @@
  * _SECRET or a clouds.yaml entry named by `cloud` (OS_CLOUD), the registry password from
  * TF_VAR_registry_password.
  */
+
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
+import { parseInput } from '../../core/input-issues.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -183,20 +184,10 @@ export type Jetstream2Config = z.infer<typeof jetstream2ConfigSchema>;
 
 /** Parse and validate jetstream2.yaml text; InputError CONFIG_INVALID listing every issue with its path. */
 export function parseJetstream2Config(text: string, sourceName: string): Jetstream2Config {
-  let data: unknown;
-  try {
-    data = parse(text) ?? {};
-  } catch (err) {
-    throw new InputError('CONFIG_INVALID', `${sourceName} is not YAML: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  const result = jetstream2ConfigSchema.safeParse(data);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map(
-    (i) => `${sourceName} ${i.path.join('.') || '(config)'}: ${i.message}`,
-  );
-  throw new InputError('CONFIG_INVALID', issues.join('\n'), {
+  return parseInput(jetstream2ConfigSchema, text, sourceName, {
+    code: 'CONFIG_INVALID',
+    whole: '(config)',
+    empty: {},
     hint: 'see docs/jetstream2.md for every field of jetstream2.yaml',
   });
 }

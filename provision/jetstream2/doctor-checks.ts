@@ -6,7 +6,7 @@
  *   placeholders  no user placeholder pending for longer than a node takes to arrive
  *   certificate   the ingress's certificate is trusted and not about to expire
  */
-import type { NodeGroupPlan } from '../../analysis/plan-types.js';
+import type { NodeGroupPlan } from '../../analysis/sizing-plan.js';
 import { findGroup, parseAutoscalerStatus } from './autoscaler-status.js';
 
 export interface DoctorCheck {

@@ -1,13 +1,7 @@
-import {
-  type ConfigurationOptions,
-  CoreV1Api,
-  KubeConfig,
-  Observable,
-  type ObservableMiddleware,
-  type V1Node,
-} from '@kubernetes/client-node';
-import type { NodeGroupPlan } from '../../analysis/plan-types.js';
-import { InputError } from '../../scenarios/errors.js';
+import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import type { NodeGroupPlan } from '../../analysis/sizing-plan.js';
+import { InputError } from '../../core/errors.js';
+import { withTimeout } from '../../core/with-signal.js';
 import { autoscalerCheck, type DoctorCheck, placeholdersCheck } from './doctor-checks.js';
 import { certificate, clusterState } from './doctor-fetch.js';
 
@@ -79,23 +73,6 @@ export function loadKubeconfig(o: { kubeconfigPath: string; context?: string }):
     );
   }
   return kc;
-}
-
-/** Per-call options with an abort signal after timeoutMs. */
-export function withTimeout(timeoutMs: number): ConfigurationOptions<ObservableMiddleware> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  return {
-    middleware: [
-      {
-        pre: (ctx) => {
-          ctx.setSignal(signal);
-          return new Observable(Promise.resolve(ctx));
-        },
-        post: (res) => new Observable(Promise.resolve(res)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
 }
 
 async function listNodes(kc: KubeConfig, timeoutMs: number, checks: DoctorCheck[]): Promise<V1Node[] | null> {

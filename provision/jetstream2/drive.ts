@@ -5,9 +5,8 @@
  */
 import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import type { Refusal } from './magnum-plan-checks.js';
-import { describeDestructive, summarizePlan } from './plan-changes.js';
 import { ensureStateDir } from './state.js';
 import type { StackLocations, StackName } from './synth.js';
 import {
@@ -24,6 +23,7 @@ import {
   stackOrder,
   type TerraformBinary,
 } from './terraform.js';
+import { describeDestructive, summarizePlan } from './terraform-plan.js';
 
 export interface DriveOptions {
   action: Action;

@@ -11,9 +11,9 @@ import {
   MAGNUM_CAPI,
   type Quota,
 } from '../../analysis/catalogue.js';
-import type { NodeGroupPlan } from '../../analysis/plan-types.js';
 import { FLOATING_IPS_NEEDED } from '../../analysis/quota.js';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
+import type { NodeGroupPlan } from '../../analysis/sizing-plan.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import type { Jetstream2Config } from './config.js';
 
 /** The label Magnum's CAPI driver puts on every node: the (sanitized) node-group name. */

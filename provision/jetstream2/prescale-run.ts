@@ -6,8 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
-import { loadKubeconfig, withTimeout } from './doctor.js';
+import { InputError, RehearseError } from '../../core/errors.js';
+import { withTimeout } from '../../core/with-signal.js';
+import { loadKubeconfig } from './doctor.js';
 import { NODE_GROUP_LABEL } from './guardrails.js';
 import { PLACEHOLDER_STATEFULSET, type PrescalePlan } from './prescale.js';
 

@@ -17,8 +17,8 @@
  * Undoing it (unscale): min_node_count back to the plan's, then no placeholders; the autoscaler
  * removes the idle nodes (about 10 min).
  */
-import type { NodeGroup, NodeGroupPlan, PreScaleStep } from '../../analysis/plan-types.js';
-import { InputError } from '../../scenarios/errors.js';
+import type { NodeGroup, NodeGroupPlan, PreScaleStep } from '../../analysis/sizing-plan.js';
+import { InputError } from '../../core/errors.js';
 import { type Counts, type MagnumStep, stepCommand, validOrder } from './magnum-rules.js';
 
 /** z2jh's user-placeholder StatefulSet (templates/scheduling/user-placeholder/statefulset.yaml). */

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 
 export type ArgType = 'string' | 'number' | 'bool' | 'map' | 'list' | 'set';
 

@@ -5,7 +5,7 @@
  * Magnum on every refresh (resourceContainerInfraNodeGroupV1Read), so a fresh `show -json` after
  * `terraform refresh` is Magnum's record. Pure.
  */
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 import type { Counts } from './magnum-rules.js';
 
 interface StateResource {

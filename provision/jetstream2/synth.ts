@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App } from 'cdktf';
-import type { NodeGroupPlan } from '../../analysis/plan-types.js';
+import type { NodeGroupPlan } from '../../analysis/sizing-plan.js';
 import { BinderhubStack } from './binderhub-stack.js';
 import { ClusterStack } from './cluster-stack.js';
 import type { Jetstream2Config } from './config.js';

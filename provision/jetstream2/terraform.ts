@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import type { StackName } from './synth.js';
 
 export const INSTALL_HINT =

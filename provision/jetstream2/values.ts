@@ -10,7 +10,7 @@
  * for Pythia (§3.1): hub, proxy, user-scheduler and binder on `core`; user servers, placeholders,
  * builds (the dind daemonset and the image cleaner) on the user group.
  */
-import type { NodeGroupPlan } from '../../analysis/plan-types.js';
+import type { NodeGroupPlan } from '../../analysis/sizing-plan.js';
 import { largePlaceholderRequests } from './prescale.js';
 
 const GIB = 2 ** 30;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import { inRoot, removeRootDir } from './root-exec.js';
 import { withStateLock } from './state.js';
 

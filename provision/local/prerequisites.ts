@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { RehearseError } from '../../scenarios/errors.js';
+import { RehearseError } from '../../core/errors.js';
 
 /**
  * Finding a Python that has the local stack's packages: Debian 12 puts them under /usr/bin/python3

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import { RehearseError } from '../../scenarios/errors.js';
+import { RehearseError } from '../../core/errors.js';
 
 /**
  * Running a program inside a Debian root (a folder holding a whole Debian system) without leaving

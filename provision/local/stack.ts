@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import { HUB_CONFIG_PY, type HubSettings } from './hub-config.js';
 import { packageRoot } from './paths.js';
 import { freePorts, httpOk, isAlive, killGroup, startDaemon, sweepMarked, waitFor } from './processes.js';

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import { LOCAL_STACKS } from '../../scenarios/schema.js';
 import { notRootError, rootState } from './debian-root.js';
 import { findPython, installHint } from './prerequisites.js';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { RehearseError } from '../../scenarios/errors.js';
+import { RehearseError } from '../../core/errors.js';
 import type { StackName, StackVersions } from './stacks.js';
 
 /**

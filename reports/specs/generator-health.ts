@@ -14,7 +14,7 @@
  * is its max: the two lines then coincide.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { decode } from '../../loadgen/record/histograms.js';
+import { decode } from '../../core/hdr.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';
 import { percentileMs } from './hist.js';
 import { CHART_HEIGHT, CHART_WIDTH, PALETTE, round3, type TimeAxis, timeAxis, toAxis } from './theme.js';

@@ -2,7 +2,7 @@
  * Reading percentiles off a record's interval histograms. Histograms of the same key are merged
  * exactly (added bucket by bucket) before any percentile is read: percentiles are never averaged.
  */
-import { decode, type Histogram, merge, newHistogram } from '../../loadgen/record/histograms.js';
+import { decode, type Histogram, merge, newHistogram } from '../../core/hdr.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';
 
 /** The histogram of `key` over the given intervals (empty when no interval has it). Values in µs. */

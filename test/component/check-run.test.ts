@@ -2,10 +2,10 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TargetError } from '../../core/errors.js';
 import { type CheckEnvironment, runCheck } from '../../loadgen/check/check.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import { LaunchFailure, type TargetAdapter } from '../../loadgen/runner/targets.js';
-import { TargetError } from '../../scenarios/errors.js';
 import { fake } from '../helpers/fake-check-server.js';
 
 /**

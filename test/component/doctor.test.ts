@@ -13,8 +13,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { provisionDoctor } from '../../cli/commands/doctor.js';
 import type { CliIO } from '../../cli/main.js';
+import { InputError } from '../../core/errors.js';
 import { runDoctor } from '../../provision/jetstream2/doctor.js';
-import { InputError } from '../../scenarios/errors.js';
 import { type FakeKubeApi, type KubeObj, startFakeKubeApi } from '../helpers/fake-kube-api.js';
 import { node } from '../helpers/kube-fixtures.js';
 

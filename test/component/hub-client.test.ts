@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TargetError } from '../../core/errors.js';
 import { HubApiError, HubClient, type HubProgressEvent } from '../../loadgen/clients/hub.js';
 import { freePort } from '../../provision/local/processes.js';
-import { TargetError } from '../../scenarios/errors.js';
 
 /**
  * An in-process fake JupyterHub on 127.0.0.1:0, ONLY for what the real hub cannot be made to do

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planArrivals } from '../../loadgen/arrivals.js';
 import { coordinate } from '../../loadgen/distributed/coordinator.js';
 import { K8sLauncher } from '../../loadgen/distributed/k8s-launcher.js';
 import { formatLine, type WorkerLine, type WorkerMessage } from '../../loadgen/distributed/protocol.js';
 import { shardPlan } from '../../loadgen/distributed/shard.js';
-import { planArrivals } from '../../loadgen/plan/arrivals.js';
 import { parseScenario, scenarioHash } from '../../scenarios/load.js';
 import { type FakeKubeApi, startFakeKubeApi } from '../helpers/fake-kube-api.js';
 

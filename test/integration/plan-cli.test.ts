@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parsePlan } from '../../analysis/plan-types.js';
+import { parsePlan } from '../../analysis/sizing-plan.js';
 import { plan } from '../../cli/commands/plan.js';
 import type { CliIO } from '../../cli/main.js';
 import { reportError } from '../../cli/main.js';

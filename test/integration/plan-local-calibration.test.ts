@@ -9,7 +9,7 @@ import { calibrate, localTargetInput } from '../../analysis/calibrate.js';
 import { defaultParams, valuesOf } from '../../analysis/model.js';
 import { percentile, simulate } from '../../analysis/sim/simulate.js';
 import { plan } from '../../cli/commands/plan.js';
-import { planArrivals } from '../../loadgen/plan/arrivals.js';
+import { planArrivals } from '../../loadgen/arrivals.js';
 import { type RunRecord, readRecord } from '../../loadgen/record/reader.js';
 import { loadScenario } from '../../scenarios/load.js';
 import { describeEachStack, startTestStack, type TestStack } from '../helpers/local-stack.js';
@@ -60,7 +60,13 @@ describeEachStack('plan-local-calibration', (stack) => {
     return { ...record, events: record.events.filter((e) => !('user' in e) || users.has(e.user)) };
   }
 
-  const rel = (a: number, b: number) => Math.abs(a - b) / b;
+  /**
+   * How many times apart two positive figures are, whichever is larger: 1 when equal, 10 when one
+   * is ten times the other. Symmetric, so an under-prediction fails as surely as an over-prediction
+   * (|a − b| / b is at most 1 for any a <= b, so it could not catch the former).
+   */
+  const factorApart = (a: number, b: number) =>
+    a > 0 && b > 0 ? Math.max(a / b, b / a) : Number.POSITIVE_INFINITY;
 
   describe('calibration against the local stack', () => {
     it('calibrated on one cohort, predicts another cohort shape; plan --from marks parameters measured', async () => {
@@ -113,9 +119,9 @@ describeEachStack('plan-local-calibration', (stack) => {
       console.log(`plan-local-calibration: ${JSON.stringify(figures)}`);
       // Prediction accuracy is a timing figure (STYLE: timings belong in bench/, not pass/fail here):
       // it is logged above and reported in the issue note (goal 25%). The test only catches a broken
-      // calibration: a prediction off by an order of magnitude.
-      expect(rel(figures.p50.predicted, figures.p50.measured)).toBeLessThan(9);
-      expect(rel(figures.p95.predicted, figures.p95.measured)).toBeLessThan(9);
+      // calibration: a prediction an order of magnitude too high or too low.
+      expect(factorApart(figures.p50.predicted, figures.p50.measured)).toBeLessThan(10);
+      expect(factorApart(figures.p95.predicted, figures.p95.measured)).toBeLessThan(10);
 
       let out = '';
       const io = {

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { calibrate, localTargetInput } from '../../analysis/calibrate.js';
 import { defaultParams, valuesOf } from '../../analysis/model.js';
 import { simulate } from '../../analysis/sim/simulate.js';
+import type { TrendSummary } from '../../core/hdr.js';
 import type { ClusterRecord, PodLaunch } from '../../loadgen/record/cluster.js';
 import type { RunRecord } from '../../loadgen/record/reader.js';
-import type { RunEvent, TrendSummary } from '../../loadgen/record/types.js';
+import type { RunEvent } from '../../loadgen/record/types.js';
 import { parseScenario } from '../../scenarios/load.js';
 
 const trend = (p50: number, p95: number, count = 8): TrendSummary => ({

@@ -16,7 +16,7 @@ import {
   reservedMemory,
 } from '../../analysis/node-capacity.js';
 import { quotaCheck } from '../../analysis/quota.js';
-import { InputError } from '../../scenarios/errors.js';
+import { InputError } from '../../core/errors.js';
 
 const cat = jetstream2Catalogue();
 const flavor = (name: string) => findFlavor(cat, name);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { defaultParams, valuesOf } from '../../analysis/model.js';
 import { GiB } from '../../analysis/node-capacity.js';
-import { planCluster } from '../../analysis/plan.js';
-import { parsePlan, planToYaml } from '../../analysis/plan-types.js';
 import { peakConcurrent, placeholderReserve } from '../../analysis/search-space.js';
 import { simulate } from '../../analysis/sim/simulate.js';
-import { planArrivals } from '../../loadgen/plan/arrivals.js';
+import { planCluster } from '../../analysis/sizing.js';
+import { parsePlan, planToYaml } from '../../analysis/sizing-plan.js';
+import { planArrivals } from '../../loadgen/arrivals.js';
 import { loadScenario, parseScenario } from '../../scenarios/load.js';
 
 const S = 1000;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { encode, newHistogram, recordMs } from '../../loadgen/metrics/hdr.js';
-import { summarizeIntervals } from '../../loadgen/metrics/summary.js';
+import { encode, newHistogram, recordMs } from '../../core/hdr.js';
+import { summarizeIntervals } from '../../loadgen/metrics/totals.js';
 import type { RunRecord } from '../../loadgen/record/reader.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';
 import { type Comparison, comparedKeys, compareRuns, type TrendComparison } from '../../reports/compare.js';
 
-// Hand-built run records: interval histograms encoded with the real HDR layout (loadgen/metrics/hdr.ts).
+// Hand-built run records: interval histograms encoded with the real HDR layout (core/hdr.ts).
 
 type Rates = IntervalRecord['rates'];
 

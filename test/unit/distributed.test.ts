@@ -2,6 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Sample } from '../../core/metrics.js';
+import { parseThresholds } from '../../core/slo.js';
+import { planArrivals } from '../../loadgen/arrivals.js';
 import type { WorkerConfig } from '../../loadgen/distributed/config.js';
 import { coordinate, type Launcher, type WorkerHandle } from '../../loadgen/distributed/coordinator.js';
 import { jobName, ownedBy, workerManifests } from '../../loadgen/distributed/k8s-manifests.js';
@@ -14,14 +17,11 @@ import {
   type WorkerMessage,
 } from '../../loadgen/distributed/protocol.js';
 import { parseWorkers, shardPlan, shardSizes } from '../../loadgen/distributed/shard.js';
-import type { Sample } from '../../loadgen/metrics/names.js';
 import { MetricStore } from '../../loadgen/metrics/store.js';
-import { summarizeIntervals } from '../../loadgen/metrics/summary.js';
-import { planArrivals } from '../../loadgen/plan/arrivals.js';
+import { summarizeIntervals } from '../../loadgen/metrics/totals.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';
 import { RATE_LIMIT_STOP } from '../../loadgen/runner/runner.js';
-import { parseThresholds } from '../../loadgen/thresholds.js';
 import { parseScenario, scenarioHash } from '../../scenarios/load.js';
 
 const I = 10_000;

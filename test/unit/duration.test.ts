@@ -7,8 +7,8 @@ import {
   parseQuantity,
   tryParseDuration,
   tryParseQuantity,
-} from '../../scenarios/duration.js';
-import { InputError } from '../../scenarios/errors.js';
+} from '../../core/duration.js';
+import { InputError } from '../../core/errors.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -7,10 +7,10 @@ import {
   newHistogram,
   recordMs,
   summarizeHistogram,
-} from '../../loadgen/metrics/hdr.js';
-import type { Sample } from '../../loadgen/metrics/names.js';
+} from '../../core/hdr.js';
+import type { Sample } from '../../core/metrics.js';
 import { MetricStore } from '../../loadgen/metrics/store.js';
-import { mergeIntervalRecords, summarizeIntervals } from '../../loadgen/metrics/summary.js';
+import { mergeIntervalRecords, summarizeIntervals } from '../../loadgen/metrics/totals.js';
 import type { IntervalRecord } from '../../loadgen/record/types.js';
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). */

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { InputError } from '../../core/errors.js';
 import {
   chartSchemaDir,
   chartSchemaIssues,
@@ -16,7 +17,6 @@ import {
 import type { Jetstream2Config } from '../../provision/jetstream2/config.js';
 import { hubErrors } from '../../provision/jetstream2/guardrails.js';
 import { synthesize } from '../../provision/jetstream2/synth.js';
-import { InputError } from '../../scenarios/errors.js';
 import { fixturePlan, readStack, tmp } from '../fixtures/provision/helpers.js';
 
 const PYTHIA_SPECS = ['^ProjectPythia/.*$', '^binder-examples/.*'];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { RehearseError } from '../../core/errors.js';
 import { assertChartValues } from '../../provision/jetstream2/chart-schema.js';
 import { parseJetstream2Config } from '../../provision/jetstream2/config.js';
 import { assertGuardrails, checkGuardrails } from '../../provision/jetstream2/guardrails.js';
-import { RehearseError } from '../../scenarios/errors.js';
 import { fixturePlan } from '../fixtures/provision/helpers.js';
 
 function thrown(fn: () => unknown): RehearseError {
@@ -124,10 +124,8 @@ describe('jetstream2.yaml', () => {
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.exitCode).toBe(2);
     const lines = err.message.split('\n');
-    expect(lines).toContain(
-      'j.yaml cluster.labels.max_node_count: Invalid input: expected string, received number',
-    );
-    expect(lines.some((l) => l.startsWith('j.yaml binderhub: Unrecognized key: "hots"'))).toBe(true);
+    expect(lines).toContain('j.yaml:4:28 cluster.labels.max_node_count: expected a string, got a number');
+    expect(lines).toContain('j.yaml:5:13 binderhub.hots: unknown key "hots"');
     expect(lines).toHaveLength(2);
   });
 
@@ -139,7 +137,7 @@ describe('jetstream2.yaml', () => {
       ),
     );
     expect(err.message).toBe(
-      'j.yaml cluster: give templateId (an existing template, recommended) or template (define one), not both',
+      'j.yaml:2:3 cluster: give templateId (an existing template, recommended) or template (define one), not both',
     );
   });
 });

@@ -18,7 +18,7 @@ import {
   stepCommand,
   validOrder,
 } from '../../provision/jetstream2/magnum-rules.js';
-import { summarizePlan } from '../../provision/jetstream2/plan-changes.js';
+import { summarizePlan } from '../../provision/jetstream2/terraform-plan.js';
 
 const fixture = (name: string) =>
   readFileSync(fileURLToPath(new URL(`../fixtures/provision/${name}`, import.meta.url)), 'utf8');

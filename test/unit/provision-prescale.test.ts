@@ -6,6 +6,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseAt, provisionPrescale, provisionUnscale } from '../../cli/commands/prescale.js';
+import { RehearseError } from '../../core/errors.js';
 import { firstRefusal, type MagnumStep } from '../../provision/jetstream2/magnum-rules.js';
 import {
   describePrescale,
@@ -14,7 +15,6 @@ import {
   prescalePlan,
 } from '../../provision/jetstream2/prescale.js';
 import { type PrescaleDeps, runPrescale } from '../../provision/jetstream2/prescale-run.js';
-import { RehearseError } from '../../scenarios/errors.js';
 import { FIXTURE_PLAN, fixturePlan } from '../fixtures/provision/helpers.js';
 
 const magnumSteps = (actions: PrescaleAction[]): MagnumStep[] =>

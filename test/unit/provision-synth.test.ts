@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected strings are Terraform expressions
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -9,7 +9,7 @@ import { chartSchemaDir, chartSchemaIssues } from '../../provision/jetstream2/ch
 import { type Jetstream2Config, parseJetstream2Config } from '../../provision/jetstream2/config.js';
 import { synthesize } from '../../provision/jetstream2/synth.js';
 import { mergeValues, splitValues } from '../../provision/jetstream2/values.js';
-import { FIXTURE_PLAN, fixturePlan, readStack, SHARED_SCHEMAS, tmp } from '../fixtures/provision/helpers.js';
+import { FIXTURE_PLAN, fixturePlan, readStack, tmp } from '../fixtures/provision/helpers.js';
 
 const UUID = '3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 const IMAGE = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -389,19 +389,6 @@ describe('binderhub stack', () => {
     expect(chartSchemaIssues(bad, chartSchemaDir())).toEqual([
       { chart: 'z2jh', path: '/jupyterhub/singleuser', message: 'unknown key "cpus"' },
     ]);
-  });
-
-  // The team's reference folder sits beside the repository on development machines, not in a
-  // clean clone (CI): there, the shipped copies are what the test above validates against.
-  it.runIf(existsSync(SHARED_SCHEMAS))('ships chart schemas identical to the upstream copies', () => {
-    for (const f of readdirSync(SHARED_SCHEMAS).filter(
-      (n) => n.endsWith('.yaml') || n.startsWith('LICENSE'),
-    )) {
-      if (f.startsWith('binderhub-launch')) continue;
-      expect(readFileSync(join(chartSchemaDir(), f), 'utf8'), f).toBe(
-        readFileSync(join(SHARED_SCHEMAS, f), 'utf8'),
-      );
-    }
   });
 });
 

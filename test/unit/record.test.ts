@@ -13,10 +13,10 @@ import { Writable } from 'node:stream';
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
+import { InputError, RehearseError } from '../../core/errors.js';
 import { latestRun, readRecord } from '../../loadgen/record/reader.js';
 import type { IntervalRecord, RunEvent, RunMeta, RunSummary } from '../../loadgen/record/types.js';
 import { assertNoSecrets, type NewRunMeta, RecordWriter } from '../../loadgen/record/writer.js';
-import { InputError, RehearseError } from '../../scenarios/errors.js';
 
 let runsDir: string;
 beforeEach(() => {
@@ -217,6 +217,64 @@ describe('a record from an interrupted run', () => {
       message: expect.stringMatching(/not valid JSON/),
     });
     expect(catchError(() => readRecord(join(runsDir, 'nope')))).toMatchObject({ code: 'RECORD_INVALID' });
+  });
+});
+
+describe('the record is decoded by its schema (loadgen/record/schema.ts)', () => {
+  function finished(): string {
+    const w = RecordWriter.create(runsDir, newMeta());
+    w.finish(summaryOf(w.id, { status: 'running' }), 'completed');
+    w.close();
+    return w.dir;
+  }
+  const editMeta = (dir: string, edit: (meta: Record<string, unknown>) => void) => {
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    edit(meta);
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
+  };
+
+  it('says whether a record of another version is older or newer, and which rehearse wrote it', () => {
+    const dir = finished();
+    editMeta(dir, (m) => {
+      m.version = 0;
+    });
+    const older = catchError(() => readRecord(dir));
+    expect(older).toMatchObject({ code: 'RECORD_INVALID', exitCode: 2 });
+    expect(older.message).toMatch(
+      /record version 0 \(written by rehearse 0\.1\.0\), older than the version 1/,
+    );
+    editMeta(dir, (m) => {
+      m.version = 2;
+    });
+    expect(catchError(() => readRecord(dir)).message).toMatch(/newer than the version 1 .*upgrade rehearse/);
+  });
+
+  it('refuses a meta.json of the right version with a wrong field, naming its line and path', () => {
+    const dir = finished();
+    editMeta(dir, (m) => {
+      m.seed = 'seven';
+    });
+    const e = catchError(() => readRecord(dir));
+    expect(e.code).toBe('RECORD_INVALID');
+    expect(e.message).toMatch(/meta\.json:\d+:\d+ seed: Invalid input: expected number, received string/);
+  });
+
+  it('rebuilds a summary.json that does not decode, and says why', () => {
+    const dir = finished();
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...summary, verdict: 'maybe' }));
+    const rec = readRecord(dir);
+    expect(rec.partial).toBe(true);
+    expect(rec.summary.verdict).toBe('none');
+    expect(rec.warnings.join('\n')).toMatch(/summary\.json is not a run summary \(verdict: .*\); rebuilt/);
+  });
+
+  it('skips an event line of an unknown shape with a warning', () => {
+    const dir = finished();
+    appendFileSync(join(dir, 'events.jsonl'), `${JSON.stringify({ type: 'arrival', t: 1, user: 3 })}\n`);
+    const rec = readRecord(dir);
+    expect(rec.events.some((e) => e.type === 'arrival')).toBe(false);
+    expect(rec.warnings.some((w) => w.includes('events.jsonl') && w.includes('unreadable line'))).toBe(true);
   });
 });
 

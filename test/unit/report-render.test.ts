@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
-import { encode, newHistogram, recordMs } from '../../loadgen/metrics/hdr.js';
+import { encode, newHistogram, recordMs } from '../../core/hdr.js';
 import type { IntervalRecord, RunEvent } from '../../loadgen/record/types.js';
 import { prefixSvgIds, renderSvg, svgToPng } from '../../reports/render.js';
 import { cellLatencySpec } from '../../reports/specs/cell-latency.js';
@@ -9,8 +9,8 @@ import { cohortTimelineSpec } from '../../reports/specs/cohort-timeline.js';
 import { failuresSpec } from '../../reports/specs/failures.js';
 import { generatorHealthSpec } from '../../reports/specs/generator-health.js';
 import { launchPhasesSpec } from '../../reports/specs/launch-phases.js';
-import { planFrontierSpec, planNodesSpec } from '../../reports/specs/plan.js';
 import { readyCurveSpec } from '../../reports/specs/ready-curve.js';
+import { planFrontierSpec, planNodesSpec } from '../../reports/specs/sizing.js';
 
 // Every spec builder compiles (Vega-Lite → Vega) and renders headless to an SVG with data marks,
 // without a single compiler or dataflow warning; PNGs come out of resvg.

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { report } from '../../cli/commands/report.js';
 import { type CliIO, reportError } from '../../cli/main.js';
-import { encode, newHistogram, recordMs } from '../../loadgen/metrics/hdr.js';
+import { encode, newHistogram, recordMs } from '../../core/hdr.js';
 import type { IntervalRecord, RunEvent, RunMeta, RunSummary } from '../../loadgen/record/types.js';
 import { writeRunReport } from '../../reports/run-report.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, newHistogram, recordMs } from '../../loadgen/metrics/hdr.js';
+import { encode, newHistogram, recordMs } from '../../core/hdr.js';
 import type { IntervalRecord, ThresholdResult } from '../../loadgen/record/types.js';
 import { CELL_STATS, cellLatency, cellLatencySpec } from '../../reports/specs/cell-latency.js';
 import { LAUNCH_PHASES, launchPhases, launchPhasesSpec } from '../../reports/specs/launch-phases.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, newHistogram, recordMs } from '../../loadgen/metrics/hdr.js';
+import { encode, newHistogram, recordMs } from '../../core/hdr.js';
 import type { IntervalRecord, RunEvent } from '../../loadgen/record/types.js';
 import { clusterRows, clusterTimelineSpec, PENDING } from '../../reports/specs/cluster-timeline.js';
 import { cohortTimeline, cohortTimelineSpec } from '../../reports/specs/cohort-timeline.js';
@@ -11,7 +11,7 @@ import {
   planFrontierSpec,
   planNodes,
   planNodesSpec,
-} from '../../reports/specs/plan.js';
+} from '../../reports/specs/sizing.js';
 
 const hist = (ms: number[]): string => {
   const h = newHistogram();

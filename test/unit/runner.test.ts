@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Sample } from '../../core/metrics.js';
+import { planArrivals } from '../../loadgen/arrivals.js';
 import { FakeClock } from '../../loadgen/clock.js';
-import type { Sample } from '../../loadgen/metrics/names.js';
 import { MetricStore } from '../../loadgen/metrics/store.js';
-import { planArrivals } from '../../loadgen/plan/arrivals.js';
 import type { RunEvent } from '../../loadgen/record/types.js';
 import { RATE_LIMIT_STOP, runPlan } from '../../loadgen/runner/runner.js';
 import { LaunchFailure, type LaunchResult, type TargetAdapter } from '../../loadgen/runner/targets.js';

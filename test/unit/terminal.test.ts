@@ -1,14 +1,15 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { RunSummary, TrendSummary } from '../../loadgen/record/types.js';
-import type { ProgressSnapshot } from '../../loadgen/runner/progress.js';
+import type { TrendSummary } from '../../core/hdr.js';
+import type { RunSummary } from '../../loadgen/record/types.js';
+import type { ProgressSnapshot } from '../../loadgen/runner/reporter.js';
 import {
   colorEnabled,
   createTerminalReporter,
   formatProgress,
   formatRunTime,
-} from '../../loadgen/terminal/progress.js';
-import { formatMs, formatSummary } from '../../loadgen/terminal/summary.js';
+} from '../../loadgen/terminal/progress-display.js';
+import { formatMs, formatSummary } from '../../loadgen/terminal/summary-text.js';
 
 const CLEAR = '\r\x1b[2K';
 

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { RATE_METRICS, TREND_METRICS } from '../../loadgen/metrics/names.js';
-import type { RunSummary, TrendSummary } from '../../loadgen/record/types.js';
-import {
-  checkAbort,
-  evaluateThresholds,
-  parseThresholds,
-  type Threshold,
-  type ThresholdEntry,
-  thresholdPercentiles,
-} from '../../loadgen/thresholds.js';
+import type { TrendSummary } from '../../core/hdr.js';
+import { RATE_METRICS, TREND_METRICS } from '../../core/metrics.js';
+import { parseThresholds, type Threshold, type ThresholdEntry } from '../../core/slo.js';
+import type { RunSummary } from '../../loadgen/record/types.js';
+import { checkAbort, evaluateThresholds, thresholdPercentiles } from '../../loadgen/thresholds.js';
 
 function parsed(...entries: ThresholdEntry[]): Threshold[] {
   const { thresholds, errors } = parseThresholds(entries);

@@ -9,7 +9,7 @@
  * which silently relabels the live template. So the stack never updates a template: its name and
  * Terraform address derive from image + CAPI helm chart version (cluster-stack.ts `templateName`),
  * a change is a new resource with `create_before_destroy`, and the cluster moves to it through
- * `cluster_template_id` (an upgrade); plan-changes.ts refuses an in-place template update.
+ * `cluster_template_id` (an upgrade); terraform-plan.ts refuses an in-place template update.
  */
 import type { TerraformMetaArguments } from 'cdktf';
 import type { Construct } from 'constructs';
