@@ -31,6 +31,8 @@ export interface RehearseOptions {
   kubeconfig?: string;
   /** With k8s:N: return the manifests a run would create, contact no cluster. */
   dryRun?: boolean;
+  /** Run even when records of dead runs list leftovers on this hub (default: refuse). */
+  allowDirty?: boolean;
   /** Where progress lines go and the environment tokens are read from (default: the process's). */
   io?: LibraryIO;
   /** Live progress (default: none). */

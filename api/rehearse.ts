@@ -3,6 +3,9 @@ import { resolve } from 'node:path';
 import { ExitCode, InputError, RehearseError, TargetError } from '../core/errors.js';
 import { parseThresholds, type Threshold } from '../core/slo.js';
 import type { CoordinatedResult } from '../loadgen/distributed/coordinator.js';
+import { checkDirtyHub, dirtyHubError } from '../loadgen/leftovers/dirty.js';
+import { markGone } from '../loadgen/leftovers/hooks.js';
+import { runHealthError } from '../loadgen/leftovers/run-health.js';
 import type { ObserveSpec } from '../loadgen/observe/attach.js';
 import type { RunSummary } from '../loadgen/record/types.js';
 import type { RehearseResult } from '../loadgen/run.js';
@@ -70,8 +73,10 @@ export async function rehearse(
   const abort = options.abort ?? new AbortController().signal;
   const reporter = options.reporter ?? {};
   let target: OpenTarget | undefined;
+  let recordDir: string | undefined;
   try {
     target = await openTarget(io, loaded.scenario, options);
+    await refuseDirtyHub(io, target, options);
     const common = {
       loaded,
       runsDir: resolve(options.out ?? 'runs'),
@@ -89,18 +94,37 @@ export async function rehearse(
     const result =
       workersMod && workers
         ? await workersMod.runWorkers({ ...common, io, flags: options, workers, target })
-        : await runPlan({ ...common, target: target.adapter });
+        : await runPlan({ ...common, target: target.adapter, owned: target.owned });
+    recordDir = result.dir;
     return { dryRun: false, ...judgeOutcome(result, stop.aborted || abort.aborted), dir: result.dir };
   } finally {
     await target?.close();
+    if (target?.ownedGone?.() && recordDir && target.owned?.length) {
+      markGone(recordDir, target.owned, 'the local target the run started is down');
+    }
   }
+}
+
+/** Refuse (unless `allowDirty`) a hub on which records of dead runs list leftovers. */
+async function refuseDirtyHub(io: LibraryIO, target: OpenTarget, options: RehearseOptions): Promise<void> {
+  const tokenEnv = target.adapter.describe().tokenEnv;
+  const dirty = await checkDirtyHub({
+    runsDir: resolve(options.out ?? 'runs'),
+    target: target.adapter.describe(),
+    token: target.hubToken ?? (tokenEnv ? io.env[tokenEnv] : undefined),
+    localStackId: target.localStackId,
+  });
+  if (dirty.lines.length === 0) return;
+  io.stderr.write(`warning: this hub is not clean:\n${dirty.lines.map((l) => `  ${l}`).join('\n')}\n`);
+  if (!options.allowDirty) throw dirtyHubError(dirty, options.out ?? 'runs');
+  io.stderr.write('--allow-dirty: measuring anyway; the figures include their load\n');
 }
 
 /**
  * The exit-code policy of a rehearsal (ARCHITECTURE.md, exit codes): 3 when BinderHub rate-limited
  * us or every launch was refused or could not reach the target; 1 when no worker delivered data,
- * when workers were lost with their users, or when the run was interrupted; 99 when a threshold
- * failed; else 0.
+ * when the hub was unreachable during the run or leftovers remain after it, when workers were lost
+ * with their users, or when the run was interrupted; 99 when a threshold failed; else 0.
  */
 export function judgeOutcome(
   result: RehearseResult | CoordinatedResult,
@@ -133,6 +157,9 @@ export function judgeOutcome(
     );
   }
   if (summary.verdict === 'fail') return { exitCode: ExitCode.thresholdsFailed, summary, notes: [] };
+  // A hub outage during the run, or leftovers after it, is not a pass (exit 1, the cause named).
+  const unhealthy = runHealthError(summary, result.dir);
+  if (unhealthy) return fail(unhealthy);
   const refusedAll =
     summary.users.arrived > 0 && summary.users.completed === 0 && refusedOnly(summary.failures);
   if (refusedAll) {

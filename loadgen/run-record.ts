@@ -2,6 +2,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { RNG_ALGORITHM } from '../core/random.js';
 import type { Threshold } from '../core/slo.js';
 import type { LoadedScenario } from '../scenarios/load.js';
+import { outagesFromEvents } from './record/outages.js';
 import type { IntervalRecord, RecordedTarget, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { RecordWriter } from './record/writer.js';
 import { buildSummary } from './runner/run-summary.js';
@@ -43,6 +44,7 @@ export interface RecorderOptions {
 export class RunRecorder {
   readonly intervals: IntervalRecord[] = [];
   private readonly failedCleanups: RunEvent[] = [];
+  private readonly healthEvents: RunEvent[] = [];
   private readonly writer: RecordWriter;
 
   constructor(private readonly o: RecorderOptions) {
@@ -82,6 +84,7 @@ export class RunRecorder {
   readonly event = (ev: RunEvent): void => {
     this.writer.event(ev);
     if (ev.type === 'cleanup' && !ev.ok) this.failedCleanups.push(ev);
+    if (ev.type === 'hub-outage' || ev.type === 'hub-recovery') this.healthEvents.push(ev);
   };
 
   /** Write summary.json and the final meta, close the record; returns the summary. */
@@ -111,7 +114,9 @@ export class RunRecorder {
       events: this.failedCleanups,
       thresholds: f.thresholds,
     });
-    const summary = f.extend ? f.extend(base) : base;
+    const outages = outagesFromEvents(this.healthEvents);
+    const withOutages = outages.length > 0 ? { ...base, outages } : base;
+    const summary = f.extend ? f.extend(withOutages) : withOutages;
     this.writer.finish(summary, f.status, f.stopReason);
     this.writer.close();
     return summary;

@@ -4,8 +4,10 @@ import { planArrivals } from '../arrivals.js';
 import { MetricTotals } from '../metrics/totals.js';
 import type { CodeCell } from '../notebook.js';
 import { attachObserver, type ObserveSpec } from '../observe/attach.js';
+import { LedgerWriter } from '../record/ledger.js';
 import type { RecordedTarget, RunStatus, RunSummary } from '../record/types.js';
 import { INTERVAL_MS, RunRecorder } from '../run-record.js';
+import { HubHealthProbe, healthEndpoints } from '../runner/hub-health.js';
 import type { RunReporter } from '../runner/reporter.js';
 import { RATE_LIMIT_STOP } from '../runner/runner.js';
 import type { CleanupLine } from '../runner/targets.js';
@@ -41,6 +43,8 @@ export type { Launcher, WorkerExit, WorkerHandle } from './launcher.js';
  */
 
 export interface CoordinateOptions {
+  /** The hub health probe (default on); `false` for tests whose target is not a hub. */
+  healthProbe?: false;
   loaded: LoadedScenario;
   scenarioYaml: string;
   cells: CodeCell[];
@@ -105,6 +109,19 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
     plannedUsers: planned,
     startedAt: new Date(startAt).toISOString(),
   });
+  // Before the launcher creates anything: a coordinator killed mid-run leaves a ledger naming it.
+  const ledger = LedgerWriter.open(recorder.dir);
+  o.launcher.useLedger?.(ledger);
+  // The hub's health, from here (the workers' launches are not attributed to an outage).
+  const endpoints = o.healthProbe === false ? [] : healthEndpoints(o.recordedTarget);
+  const probe =
+    endpoints.length === 0
+      ? undefined
+      : new HubHealthProbe({
+          endpoints,
+          now: () => Math.max(0, now() - startAt),
+          event: recorder.event,
+        }).start();
   const observer = await attachObserver(o.observe, {
     now: () => now() - startAt,
     startWallMs: startAt,
@@ -223,12 +240,14 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
     say,
   });
   for (const l of cleanup) recorder.event({ type: 'cleanup', t: endedAt, ...l });
+  ledger.close();
   o.reporter?.onProgress?.(progress(endedAt));
   const failed = failure !== undefined || tracker.failedShards.length > 0;
   const aborted = stopping || tracker.shards.some((s) => s.aborted || s.done?.status === 'aborted');
   const status: RunStatus = failed ? 'failed' : aborted ? 'aborted' : 'completed';
   const reasons = [...new Set([...tracker.lostReasons(), ...stopReasons, ...tracker.stopReasons])];
   if (failure !== undefined) reasons.unshift(String((failure as Error)?.message ?? failure));
+  await probe?.stop();
   recorder.event({ type: 'run-end', t: endedAt, status });
   await observer.finish(recorder.dir);
   const lostUsers = tracker.lostUsers;

@@ -6,6 +6,7 @@ import { describeIssues, formatPath } from '../../core/input-issues.js';
 import { summarizeIntervals } from '../metrics/totals.js';
 import { type ClusterRecord, readObserverRecord } from './cluster.js';
 import { type HealthRecord, readHealthRecord } from './health.js';
+import { outagesFromEvents } from './outages.js';
 import {
   intervalRecordSchema,
   runEventSchema,
@@ -195,6 +196,7 @@ function rebuildSummary(meta: RunMeta, events: RunEvent[], intervals: IntervalRe
     else if (ev.type === 'run-end') endStatus = ev.status;
   }
   for (const iv of intervals) end = Math.max(end, iv.end);
+  const outages = outagesFromEvents(events);
   const status: RunStatus = endStatus ?? (meta.status === 'running' ? 'aborted' : meta.status);
   if (meta.status === 'running' && endStatus === null) {
     stopReason ??= 'the run ended without writing summary.json (process killed or crashed)';
@@ -213,6 +215,7 @@ function rebuildSummary(meta: RunMeta, events: RunEvent[], intervals: IntervalRe
     thresholds: [],
     verdict: 'none',
     leftovers,
+    ...(outages.length > 0 ? { outages } : {}),
   };
 }
 
