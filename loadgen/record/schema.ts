@@ -30,7 +30,7 @@ const stack = z.object({
   versions: z.object({ python: z.string(), packages: z.record(z.string(), z.string().nullable()) }),
 });
 
-export const runMetaSchema: z.ZodType<RunMeta> = z.object({
+const metaObject = z.object({
   version: z.literal(RECORD_VERSION),
   id: z.string().min(1),
   tool: z.object({ name: z.literal('rehearse'), version: z.string() }),
@@ -61,7 +61,16 @@ export const runMetaSchema: z.ZodType<RunMeta> = z.object({
   stopReason: z.string().optional(),
 });
 
-export const runEventSchema: z.ZodType<RunEvent> = z.discriminatedUnion('type', [
+const hubService = z.enum(['hub', 'binderhub']);
+const hubOutage = z.object({
+  service: hubService,
+  start: z.number(),
+  end: z.number().nullable(),
+  detectedAt: z.number(),
+  detail: z.string(),
+});
+
+const eventUnion = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run-start'), t: z.number(), plannedUsers: count }),
   z.object({
     type: z.literal('arrival'),
@@ -103,6 +112,14 @@ export const runEventSchema: z.ZodType<RunEvent> = z.discriminatedUnion('type', 
     command: z.string().optional(),
   }),
   z.object({ type: z.literal('stop'), t: z.number(), reason: z.string() }),
+  z.object({
+    type: z.literal('hub-outage'),
+    t: z.number(),
+    service: hubService,
+    detectedAt: z.number(),
+    detail: z.string(),
+  }),
+  z.object({ type: z.literal('hub-recovery'), t: z.number(), service: hubService, downMs: z.number() }),
   z.object({ type: z.literal('run-end'), t: z.number(), status: runStatus }),
 ]);
 
@@ -146,7 +163,7 @@ const workerReport: z.ZodType<WorkerReport> = z.object({
   detail: z.string().optional(),
 });
 
-export const runSummarySchema: z.ZodType<RunSummary> = z.object({
+const summaryObject = z.object({
   id: z.string(),
   scenario: z.string(),
   partial: z.boolean(),
@@ -169,8 +186,25 @@ export const runSummarySchema: z.ZodType<RunSummary> = z.object({
   thresholds: z.array(thresholdResult),
   verdict: z.enum(['pass', 'fail', 'none']),
   leftovers: z.array(z.object({ what: z.string(), command: z.string() })),
+  outages: z.array(hubOutage).optional(),
   workers: z.array(workerReport).optional(),
 });
+
+/**
+ * The schemas and the interfaces of types.ts describe the same shapes, both ways: a field or an
+ * event type added to one and not the other is a type error here, not a record refused at run time.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShapes: [
+  Same<z.output<typeof metaObject>, RunMeta>,
+  Same<z.output<typeof eventUnion>, RunEvent>,
+  Same<z.output<typeof summaryObject>, RunSummary>,
+] = [true, true, true];
+void sameShapes;
+
+export const runMetaSchema: z.ZodType<RunMeta> = metaObject;
+export const runEventSchema: z.ZodType<RunEvent> = eventUnion;
+export const runSummarySchema: z.ZodType<RunSummary> = summaryObject;
 
 /**
  * Why a meta.json of another record version cannot be read, or undefined when the version is
