@@ -4,6 +4,7 @@ import { MetricStore } from './metrics/store.js';
 import type { CodeCell } from './notebook.js';
 import { attachObserver, type ObserveSpec } from './observe/attach.js';
 import { type ArrivalPlan, planArrivals } from './plan/arrivals.js';
+import type { RecordTap } from './record/tap.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { INTERVAL_MS, RunRecorder } from './run-record.js';
 import { startLoopDelaySampler } from './runner/loop-delay.js';
@@ -47,6 +48,8 @@ export interface RehearseOptions {
   openServer?: UserContext['openServer'];
   /** Watch the hub's Kubernetes cluster during the run (cluster.json in the record). */
   observe?: ObserveSpec;
+  /** Sees the record as it is written (`run --live`). */
+  tap?: RecordTap;
 }
 
 export interface RehearseResult {
@@ -163,6 +166,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     toolVersion: o.toolVersion,
     plannedUsers: plan.arrivals.length,
     startedAt: clock.wallTime(0).toISOString(),
+    tap: o.tap,
   });
   const observer = await attachObserver(o.observe, {
     now: () => clock.now(),

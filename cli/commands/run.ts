@@ -40,6 +40,14 @@ export interface RunFlags {
   /** Watch the hub's cluster during the run (loadgen/observe/): cluster.json in the record. */
   kubeconfig?: string;
   dryRun?: boolean;
+  /** Serve the live page (and /metrics) during the run: true = 127.0.0.1 on a free port. */
+  live?: string | true;
+  /** Serve /metrics only, at this address (a Prometheus elsewhere). */
+  metrics?: string;
+  /** Allow --live / --metrics on an address that is not loopback. */
+  livePublic?: boolean;
+  /** How long the live page stays up after the run (a duration). */
+  liveLinger?: string;
 }
 
 export async function run(io: CliIO, file: string, flags: RunFlags): Promise<number> {
@@ -76,6 +84,8 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     return ExitCode.ok;
   }
 
+  const liveRun = await (await import('./run-live.js')).openLive(io, flags);
+
   const stopCtl = new AbortController();
   const abortCtl = new AbortController();
   let signals = 0;
@@ -96,11 +106,14 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const stream = io.stderr;
-  const reporter = term.createTerminalReporter({
+  const termReporter = term.createTerminalReporter({
     stream,
     isTTY: term.isTTY(stream),
     color: term.colorEnabled(stream, io.env),
+    ...(liveRun?.live.pageUrl ? { liveUrl: liveRun.live.pageUrl } : {}),
   });
+  const reporter = liveRun ? liveRun.live.reporter(termReporter) : termReporter;
+  const tap = liveRun ? { tap: liveRun.live.tap } : {};
   let target: OpenTarget | undefined;
   try {
     // Signal handlers are in place first: Ctrl-C while the local target starts still stops it.
@@ -118,6 +131,7 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
       abort: abortCtl.signal,
       toolVersion,
       ...(observe ? { observe } : {}),
+      ...tap,
     };
     const result =
       workersMod && workers
@@ -136,6 +150,7 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
             abort: abortCtl.signal,
             toolVersion,
             ...(observe ? { observe } : {}),
+            ...tap,
           });
     reporter.close();
     const { summary } = result;
@@ -183,6 +198,7 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     await target?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await liveRun?.done();
   }
 }
 

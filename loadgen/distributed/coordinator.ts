@@ -3,6 +3,7 @@ import { MetricTotals } from '../metrics/summary.js';
 import type { CodeCell } from '../notebook.js';
 import { attachObserver, type ObserveSpec } from '../observe/attach.js';
 import { planArrivals } from '../plan/arrivals.js';
+import type { RecordTap } from '../record/tap.js';
 import type { RecordedTarget, RunStatus, RunSummary } from '../record/types.js';
 import { INTERVAL_MS, RunRecorder } from '../run-record.js';
 import type { RunReporter } from '../runner/progress.js';
@@ -70,6 +71,8 @@ export interface CoordinateOptions {
   now?: () => number;
   /** Watch the hub's Kubernetes cluster during the run (cluster.json in the record). */
   observe?: ObserveSpec;
+  /** Sees the merged record as it is written (`run --live`: the coordinator's merged view). */
+  tap?: RecordTap;
 }
 
 export interface CoordinatedResult {
@@ -103,6 +106,7 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
     toolVersion: o.toolVersion,
     plannedUsers: planned,
     startedAt: new Date(startAt).toISOString(),
+    tap: o.tap,
   });
   const observer = await attachObserver(o.observe, {
     now: () => now() - startAt,
