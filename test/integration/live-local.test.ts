@@ -1,0 +1,202 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { RunSummary } from '../../loadgen/record/types.js';
+import { type CliChild, rehearseChild } from '../helpers/cli-child.js';
+import { describeEachStack, startTestStack, type TestStack, writeNotebook } from '../helpers/local-stack.js';
+import { freePort, prometheusMissing, startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
+
+// `rehearse run --live` against the real local stack, watched by headless Debian Chromium and
+// scraped by a real Prometheus (Debian's package) while it runs. The notebook's last cell raises,
+// so every attendee fails with a notebook error: the failure feed, the failure counters and their
+// error text are exercised for real.
+const CHARTS = ['cohort', 'ready', 'phases', 'cells', 'generator'];
+const TOKEN = 'live-test-token-0123456789abcdef';
+const missing = prometheusMissing();
+
+describeEachStack('live-local', (stack) => {
+  let t: TestStack;
+  let dir: string;
+  let browser: Browser;
+  let prom: TestPrometheus | undefined;
+  let cli: CliChild | undefined;
+  let port: number;
+
+  beforeAll(async () => {
+    t = await startTestStack({ stack, buildSeconds: 2 });
+    dir = mkdtempSync(join(tmpdir(), 'rehearse-live-'));
+    port = await freePort();
+    if (!missing) prom = await startPrometheus({ target: `127.0.0.1:${port}`, token: TOKEN });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    cli?.kill('SIGKILL');
+    await browser?.close();
+    await prom?.stop();
+    const { leftovers, marked } = await t.stop();
+    expect(leftovers).toEqual([]);
+    expect(marked).toEqual([]);
+  });
+
+  async function until<T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await f();
+      if (v !== undefined) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${cli?.stderr() ?? ''}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  const intervalsShown = async (page: Page) =>
+    Number(await page.evaluate("document.body.dataset.intervals ?? '0'"));
+  const marks = (page: Page) => page.locator('svg g.role-mark > :is(path, rect, line, circle, text)').count();
+
+  it('serves a page that updates during the run, a token-guarded /metrics Prometheus scrapes, and the report at the end', async () => {
+    const nb = writeNotebook(
+      join(dir, 'live.ipynb'),
+      ...Array.from({ length: 6 }, (_, i) => `sum(range(${1000 + i}))`),
+      'raise ValueError("live boom")',
+    );
+    const scenario = join(dir, 'live.yaml');
+    writeFileSync(
+      scenario,
+      [
+        'name: live-test',
+        'seed: 3',
+        'target: { kind: local }',
+        'repo: gh/rehearse-examples/dask-intro/HEAD',
+        'cohorts: [{ name: class, users: 3, arrival: { kind: list, at: [0s, 2s, 4s] } }]',
+        `session: { notebook: ${nb}, thinkTime: { median: 4s, p95: 6s }, duration: 2m }`,
+        '',
+      ].join('\n'),
+    );
+    const runs = join(dir, 'runs');
+    cli = rehearseChild(
+      [
+        'run',
+        scenario,
+        '--out',
+        runs,
+        '--state-dir',
+        t.stack.stateDir,
+        '--live',
+        `127.0.0.1:${port}`,
+        '--live-linger',
+        '5m',
+      ],
+      { env: { REHEARSE_LIVE_TOKEN: TOKEN }, killAfterMs: 400_000 },
+    );
+    const child = cli;
+    const url = await until('the live URL', 60_000, async () => /live page: (\S+)/.exec(child.stderr())?.[1]);
+    const origin = `http://127.0.0.1:${port}`;
+    expect(url).toBe(`${origin}/?token=${TOKEN}`);
+
+    // Without the token: refused, whatever the path.
+    for (const path of ['/', '/metrics', '/events', '/assets/vega.min.js', '/report']) {
+      expect((await fetch(`${origin}${path}`)).status, path).toBe(401);
+      expect((await fetch(`${origin}${path}?token=${TOKEN}x`)).status, path).toBe(401);
+    }
+    expect((await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(
+      200,
+    );
+
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(url);
+
+    // First look: at least one closed interval, every chart drawn.
+    const first = await until('the first interval on the page', 120_000, async () => {
+      const n = await intervalsShown(page);
+      return n >= 1 && (await page.locator('section#cells svg').count()) === 1 ? n : undefined;
+    });
+    const firstMarks = await marks(page);
+    expect(existsSync(join(runs, readdirSync(runs)[0] ?? '', 'summary.json'))).toBe(false); // still running
+    // Second look: later intervals, more marks.
+    const second = await until('a later interval on the page', 60_000, async () => {
+      const n = await intervalsShown(page);
+      return n > first ? n : undefined;
+    });
+    expect(second).toBeGreaterThan(first);
+    for (const id of CHARTS) {
+      const svg = page.locator(`section#${id} figure svg`);
+      expect(await svg.count(), id).toBe(1);
+      expect(
+        await svg.locator('g.role-mark > :is(path, rect, line, circle, text)').count(),
+        id,
+      ).toBeGreaterThan(0);
+    }
+    expect(await marks(page)).toBeGreaterThan(firstMarks);
+
+    // The end: the record's summary, the page's verdict block and its link to report.html.
+    const [id] = readdirSync(runs);
+    const recordDir = join(runs, id as string);
+    await until('summary.json', 240_000, async () =>
+      existsSync(join(recordDir, 'summary.json')) ? true : undefined,
+    );
+    const summary = JSON.parse(readFileSync(join(recordDir, 'summary.json'), 'utf8')) as RunSummary;
+    const link = page.locator('#report-link');
+    await link.waitFor({ timeout: 60_000 });
+    const report = await fetch(`${origin}/report?token=${TOKEN}`);
+    expect(report.status).toBe(200);
+    expect(await report.text()).toContain('live-test');
+
+    // Failures as they happened, with the notebook error text (cell, line, exception).
+    const feed = await page.locator('#failure-list li').allTextContents();
+    expect(feed).toHaveLength(3);
+    for (const line of feed) expect(line).toMatch(/cell-error.*cell 6, line 1: ValueError: live boom/);
+
+    expect(problems).toEqual([]);
+    expect(requests.filter((r) => !r.startsWith(`${origin}/`))).toEqual([]);
+    await page.close();
+
+    // What the real Prometheus scraped equals the record.
+    if (prom === undefined) {
+      console.warn(`prometheus part skipped: ${missing}`);
+    } else {
+      const p = prom;
+      const sel = `{run_id="${summary.id}",scenario="live-test"}`;
+      const launches = summary.trends['launch.ready']?.count ?? 0;
+      expect(launches).toBe(3);
+      const scraped = await until('the final scrape', 60_000, async () => {
+        const v = await p.value(`rehearse_launch_ready_seconds_count${sel}`);
+        const f = await p.series(`rehearse_failures_total${sel}`);
+        const fin = f.find((s) => s.metric.reason === 'cell-error' && s.metric.attempt === 'final');
+        return v === launches && fin?.value === summary.failures['cell-error']?.final ? { v, f } : undefined;
+      });
+      expect(scraped.v).toBe(launches);
+      const byLabel = Object.fromEntries(
+        scraped.f.map((s) => [`${s.metric.reason}/${s.metric.attempt}`, s.value]),
+      );
+      const expected = Object.fromEntries(
+        Object.entries(summary.failures).flatMap(([reason, c]) => [
+          [`${reason}/first`, c?.first ?? 0],
+          [`${reason}/final`, c?.final ?? 0],
+        ]),
+      );
+      expect(byLabel).toEqual(expected);
+      expect(expected['cell-error/final']).toBe(3);
+      expect(await p.value(`sum(rehearse_users${sel})`)).toBe(3);
+      console.log(
+        `prometheus: rehearse_launch_ready_seconds_count${sel} = ${scraped.v}; rehearse_failures_total = ${JSON.stringify(byLabel)}`,
+      );
+    }
+
+    // Ctrl-C ends the linger; the exit code is the run's (no thresholds: 0).
+    child.kill('SIGINT');
+    expect(await child.code, child.stderr()).toBe(0);
+  }, 400_000);
+});
