@@ -134,6 +134,8 @@ if (process.argv.includes('--with-prometheus') && !existsSync('/usr/bin/promethe
     say('prometheus is not installed and cannot be installed here (apt-get install prometheus, as root)');
     process.exit(1);
   } else {
-    say('prometheus is not installed: the live metrics tests will be skipped (Debian/Ubuntu: apt-get install prometheus)');
+    say(
+      'prometheus is not installed: the live metrics tests will be skipped (Debian/Ubuntu: apt-get install prometheus)',
+    );
   }
 }

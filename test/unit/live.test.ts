@@ -250,3 +250,23 @@ describe('live state: the report sections on the record so far', () => {
     expect(s.failures[0]?.user).toBe('u5');
   });
 });
+
+describe('the Grafana example (examples/grafana/rehearse-dashboard.json)', () => {
+  it('queries only series /metrics exposes, each filtered by the run variable', async () => {
+    const { readFileSync } = await import('node:fs');
+    const dash = JSON.parse(readFileSync('examples/grafana/rehearse-dashboard.json', 'utf8')) as {
+      panels: { targets?: { expr: string }[] }[];
+    };
+    const m = new LiveMetrics();
+    m.start(RUN);
+    for (const rec of intervals()) m.interval(rec);
+    const exposed = new Set([...(await m.text()).matchAll(/^# TYPE (\w+) /gm)].map((x) => x[1]));
+    const exprs = dash.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+    const used = exprs.flatMap((e) =>
+      [...e.matchAll(/\b(rehearse_\w+?)(?:_bucket|_count|_sum)?\{/g)].map((x) => x[1]),
+    );
+    expect(used.length).toBeGreaterThan(5);
+    for (const name of used) expect(exposed, name).toContain(name);
+    for (const e of exprs.filter((x) => x.includes('rehearse_'))) expect(e).toContain('run_id=~"$run"');
+  });
+});
