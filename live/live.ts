@@ -89,6 +89,7 @@ export async function startLive(o: LiveOptions): Promise<Live> {
         : '';
 
   let closing: Promise<void> | null = null;
+  let runFinished = false;
   return {
     ...(pageUrl ? { pageUrl } : {}),
     metricsUrl,
@@ -98,7 +99,10 @@ export async function startLive(o: LiveOptions): Promise<Live> {
         if (liveWants(ev)) post({ kind: 'event', ev });
       },
       interval: (rec) => post({ kind: 'interval', rec }),
-      finish: (summary, dir) => post({ kind: 'finish', summary, dir }),
+      finish: (summary, dir) => {
+        runFinished = true;
+        post({ kind: 'finish', summary, dir });
+      },
     },
     reporter<R extends RunReporter>(inner: R): R {
       const onProgress = (p: ProgressSnapshot) => {
@@ -108,7 +112,7 @@ export async function startLive(o: LiveOptions): Promise<Live> {
       return { ...inner, onProgress } as R;
     },
     async finish() {
-      if (failed) return undefined;
+      if (failed || !runFinished) return undefined; // no record was completed: nothing to report
       const done = next('report-written', 'report-failed');
       post({ kind: 'write-report' });
       const r = await Promise.race([done, exited.then(() => null)]);

@@ -6,7 +6,16 @@
  * The charts are the report's: `runSections` (reports/run-sections.ts) on the record so far, so a
  * chart has one source of truth whether it is drawn live or in report.html. They are rebuilt when
  * an interval closes (every 10 s of run time); failures and progress go out as they happen.
+ *
+ * Keeping that cheap for a long run: the charts that merge histograms over the whole run (time to
+ * ready, phases, cells) would decode every interval's histograms again at each close — minutes of
+ * CPU per close after an hour with a few dozen cells. So each interval is kept with only the
+ * histograms charts read per interval (PER_INTERVAL_KEYS, generator health); the others are merged
+ * as they arrive into running histograms, handed to the builders inside the FIRST interval record.
+ * Every builder either merges a key over all intervals (same sum, wherever the counts sit) or reads
+ * it per interval (kept as is), so the charts are exactly the report's on the same record.
  */
+import { decode, encode, type Histogram, merge } from '../loadgen/metrics/hdr.js';
 import type { TapRun } from '../loadgen/record/tap.js';
 import type { IntervalRecord, RunEvent, RunSummary } from '../loadgen/record/types.js';
 import { runSections, type SectionDef } from '../reports/run-sections.js';
@@ -79,13 +88,19 @@ export interface LiveSnapshot {
   end: LiveEnd | null;
 }
 
+/** Histogram keys the charts read interval by interval (reports/specs/generator-health.ts). */
+export const PER_INTERVAL_KEYS: readonly string[] = ['generator.lag', 'generator.loopDelay'];
+
 /** The most recent failures kept for the page. */
 export const MAX_FAILURES = 200;
 
 export class LiveState {
   run: TapRun | null = null;
   readonly events: RunEvent[] = [];
+  /** Closed intervals, each with only its PER_INTERVAL_KEYS histograms. */
   readonly intervals: IntervalRecord[] = [];
+  /** Every other histogram key, merged over the closed intervals. */
+  private readonly merged = new Map<string, Histogram>();
   readonly failures: LiveFailure[] = [];
   readonly outages: LiveOutage[] = [];
   progress: LiveProgress | null = null;
@@ -129,7 +144,18 @@ export class LiveState {
   }
 
   interval(rec: IntervalRecord): void {
-    this.intervals.push(rec);
+    const own: Record<string, string> = {};
+    for (const [key, encoded] of Object.entries(rec.trends)) {
+      if (PER_INTERVAL_KEYS.includes(key)) {
+        own[key] = encoded;
+        continue;
+      }
+      const h = decode(encoded);
+      const into = this.merged.get(key);
+      if (into) merge(into, h);
+      else this.merged.set(key, h);
+    }
+    this.intervals.push({ ...rec, trends: own });
     for (const [k, r] of Object.entries(rec.rates) as [
       keyof RunSummary['rates'],
       { hits: number; total: number },
@@ -159,7 +185,7 @@ export class LiveState {
   /** The report's sections on the record so far (the cluster section is left out: no observer feed). */
   sections(): SectionDef[] {
     const events = this.events.filter((e) => e.t <= this.coveredMs);
-    return runSections({ events, intervals: this.intervals, summary: this.summarySoFar() }).filter(
+    return runSections({ events, intervals: this.chartIntervals(), summary: this.summarySoFar() }).filter(
       (s) => s.id !== 'cluster',
     );
   }
@@ -175,6 +201,14 @@ export class LiveState {
       outages: this.outages,
       end: this.end,
     };
+  }
+
+  /** The closed intervals, the merged histograms inside the first (see the top of this file). */
+  chartIntervals(): IntervalRecord[] {
+    const [first, ...rest] = this.intervals;
+    if (first === undefined) return [];
+    const merged = Object.fromEntries([...this.merged].map(([k, h]) => [k, encode(h)]));
+    return [{ ...first, trends: { ...first.trends, ...merged } }, ...rest];
   }
 
   /** What runSections reads of a summary: the duration so far, rates and failures (no thresholds yet). */

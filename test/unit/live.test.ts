@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { accessToken, hasToken, isLoopback, parseListen, TOKEN_ENV } from '../../live/address.js';
 import { forEachValue, LAUNCH_BUCKETS, LiveMetrics } from '../../live/metrics.js';
-import { LiveState, liveWants, MAX_FAILURES } from '../../live/state.js';
+import { LiveState, liveWants, MAX_FAILURES, PER_INTERVAL_KEYS } from '../../live/state.js';
 import { MetricStore } from '../../loadgen/metrics/store.js';
 import type { TapRun } from '../../loadgen/record/tap.js';
 import type { IntervalRecord, RunEvent } from '../../loadgen/record/types.js';
+import { runSections } from '../../reports/run-sections.js';
 
 const RUN: TapRun = {
   id: 'r1',
@@ -212,6 +213,39 @@ describe('live state: the report sections on the record so far', () => {
         message: 'cell 1, line 1: ValueError: boom',
       },
     ]);
+  });
+
+  it('draws exactly the charts runSections draws on the same record (merged histograms kept up to date)', () => {
+    const s = new LiveState();
+    s.start(RUN);
+    for (const ev of events) s.event(ev);
+    const recs = intervals();
+    for (const rec of recs) s.interval(rec);
+    for (const iv of s.intervals)
+      for (const k of Object.keys(iv.trends)) expect(PER_INTERVAL_KEYS).toContain(k);
+    const live = s.snapshot().sections;
+    const whole = runSections({
+      events,
+      intervals: recs,
+      summary: {
+        id: 'r1',
+        scenario: 'demo',
+        partial: true,
+        status: 'running',
+        startedAt: RUN.startedAt,
+        durationMs: 28_000,
+        users: { planned: 4, arrived: 1, late: 0, completed: 0, failed: 1 },
+        trends: {},
+        rates: {},
+        failures: {},
+        thresholds: [],
+        verdict: 'none',
+        leftovers: [],
+      },
+    });
+    for (const id of ['cohort', 'ready', 'phases', 'cells', 'failures', 'generator']) {
+      expect(live.find((x) => x.id === id)?.spec, id).toEqual(whole.find((x) => x.id === id)?.spec);
+    }
   });
 
   it('lists outage events generically, by type, with their fields', () => {
