@@ -110,7 +110,12 @@ export class LiveHub {
     return { ...snap, sections: snap.sections.map((s) => this.compileSection(s)) };
   }
 
+  /** Charts are built only for open pages: without one (or with `--metrics` only) nothing is compiled. */
   private publish(): void {
+    if (this.clients.size === 0) {
+      this.last = null; // built when a page subscribes
+      return;
+    }
     this.last = frame('snapshot', this.pageSnapshot());
     for (const c of this.clients) c.write(this.last);
   }

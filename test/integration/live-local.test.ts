@@ -199,4 +199,70 @@ describeEachStack('live-local', (stack) => {
     child.kill('SIGINT');
     expect(await child.code, child.stderr()).toBe(0);
   }, 400_000);
+
+  it('--workers local:2 --metrics: the coordinator serves the merged view of its workers', async () => {
+    const nb = writeNotebook(join(dir, 'dist.ipynb'), '1+1', 'print(6 * 7)');
+    const scenario = join(dir, 'dist.yaml');
+    writeFileSync(
+      scenario,
+      [
+        'name: live-dist',
+        'seed: 4',
+        'target: { kind: local }',
+        'repo: gh/rehearse-examples/dask-intro/HEAD',
+        'cohorts: [{ name: class, users: 4, arrival: { kind: list, at: [0s, 1s, 2s, 3s] } }]',
+        `session: { notebook: ${nb}, thinkTime: { median: 200ms, p95: 500ms }, duration: 5s }`,
+        '',
+      ].join('\n'),
+    );
+    const runs = join(dir, 'dist-runs');
+    const mport = await freePort();
+    const child = rehearseChild(
+      [
+        'run',
+        scenario,
+        '--workers',
+        'local:2',
+        '--out',
+        runs,
+        '--state-dir',
+        t.stack.stateDir,
+        '--metrics',
+        `127.0.0.1:${mport}`,
+        '--live-linger',
+        '5m',
+      ],
+      { env: { REHEARSE_LIVE_TOKEN: TOKEN }, killAfterMs: 300_000 },
+    );
+    cli = child;
+    expect(
+      await until('the metrics URL', 60_000, async () => /metrics: +(\S+)/.exec(child.stderr())?.[1]),
+    ).toBe(`http://127.0.0.1:${mport}/metrics?token=${TOKEN}`);
+    const summaryFile = await until('summary.json', 240_000, async () => {
+      const [id] = existsSync(runs) ? readdirSync(runs) : [];
+      const f = id ? join(runs, id, 'summary.json') : '';
+      return f && existsSync(f) ? f : undefined;
+    });
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary;
+    expect(summary.workers).toHaveLength(2);
+    const text = await until('the final interval in /metrics', 30_000, async () => {
+      const body = await (await fetch(`http://127.0.0.1:${mport}/metrics?token=${TOKEN}`)).text();
+      return body.includes('rehearse_run_end_time_seconds{') ? body : undefined;
+    });
+    const count = (name: string) =>
+      Number(
+        new RegExp(`^${name}\\{run_id="${summary.id}",scenario="live-dist"\\} (\\S+)$`, 'm').exec(text)?.[1],
+      );
+    expect(count('rehearse_launch_ready_seconds_count')).toBe(4);
+    expect(count('rehearse_launch_ready_seconds_count')).toBe(summary.trends['launch.ready']?.count);
+    expect(count('rehearse_cell_exec_seconds_count')).toBeNaN(); // per cell only, labelled
+    const cells = [...text.matchAll(/^rehearse_cell_exec_seconds_count\{[^}]*cell="(\d)"[^}]*\} (\d+)$/gm)];
+    expect(cells.map((c) => [c[1], Number(c[2])])).toEqual([
+      ['0', summary.trends['cell.exec{cell=0}']?.count],
+      ['1', summary.trends['cell.exec{cell=1}']?.count],
+    ]);
+    expect((await fetch(`http://127.0.0.1:${mport}/?token=${TOKEN}`)).status).toBe(404); // metrics only
+    child.kill('SIGINT');
+    expect(await child.code, child.stderr()).toBe(0);
+  }, 320_000);
 });
