@@ -189,6 +189,9 @@ export const LIVE_JS = `'use strict';
     $('outage-list').textContent = '';
     for (const o of s.outages) outage(o);
     document.body.dataset.intervals = String(s.intervals);
+    // How many data rows the charts hold (what grows as the run goes on; read by the tests).
+    document.body.dataset.points = String(s.sections.reduce((n, d) => n + ((d.vega && d.vega.data) || [])
+      .reduce((m, x) => m + (Array.isArray(x.values) ? x.values.length : 0), 0), 0));
     if (s.end) end(s.end);
   }
 
