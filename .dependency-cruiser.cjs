@@ -5,7 +5,7 @@
  * relative `../../` cannot slip past a rule, and type-only, dynamic (`await import()`) and re-export
  * edges count like any other import. Each rule's `comment` is the reason printed on a violation.
  */
-const OURS = '^(bin|cli|api|core|scenarios|loadgen|analysis|reports|provision|test|bench|examples)/';
+const OURS = '^(bin|cli|api|core|scenarios|loadgen|analysis|reports|live|provision|test|bench|examples)/';
 
 module.exports = {
   forbidden: [
@@ -49,6 +49,20 @@ module.exports = {
       to: { path: OURS, pathNot: '^(core|scenarios|analysis|reports|loadgen/record)/' },
     },
     {
+      name: 'live-reads-the-record-and-reports',
+      comment:
+        'live/ (the page and /metrics of `rehearse run --live`) is fed by the record as it is written: it may import loadgen/record/, the progress-reporter interface it wraps (loadgen/runner/reporter.ts), reports/ (one spec builder per chart), analysis/, scenarios/ and core/, never the runner or the clients.',
+      severity: 'error',
+      from: { path: '^live/' },
+      to: {
+        path: OURS,
+        pathNot: [
+          '^(core|scenarios|analysis|reports|live|loadgen/record)/',
+          '^loadgen/runner/reporter\\.ts$',
+        ],
+      },
+    },
+    {
       name: 'provision-local-imports-scenarios-and-core',
       comment:
         'provision/local/ (the local target) may import scenarios/ and core/ only (ARCHITECTURE.md, Layout).',
@@ -69,7 +83,7 @@ module.exports = {
       comment:
         'api/ is the library entry (rehearse(), planCluster(), writeReport() …): it composes the layers, so no layer may import it; only cli/, tests and examples call it.',
       severity: 'error',
-      from: { path: '^(core|scenarios|loadgen|analysis|reports|provision)/' },
+      from: { path: '^(core|scenarios|loadgen|analysis|reports|live|provision)/' },
       to: { path: '^api/' },
     },
     {
@@ -77,7 +91,7 @@ module.exports = {
       comment:
         'cli/ only wires commander to the library; no library folder may import it (ARCHITECTURE.md: "no library folder imports cli/").',
       severity: 'error',
-      from: { path: '^(api|core|scenarios|loadgen|analysis|reports|provision)/' },
+      from: { path: '^(api|core|scenarios|loadgen|analysis|reports|live|provision)/' },
       to: { path: '^(cli|bin)/' },
     },
   ],

@@ -1,4 +1,5 @@
 import type { ObserveSpec } from '../loadgen/observe/attach.js';
+import type { RecordTap } from '../loadgen/record/tap.js';
 import type { RunReporter } from '../loadgen/runner/reporter.js';
 import type { LibraryIO } from './io.js';
 
@@ -37,6 +38,8 @@ export interface RehearseOptions {
   io?: LibraryIO;
   /** Live progress (default: none). */
   reporter?: RunReporter;
+  /** Sees the record as it is written (the live page and /metrics of `rehearse run --live`). */
+  tap?: RecordTap;
   /** Fired: no new arrivals, users leave and clean up, the record is completed as partial. */
   stop?: AbortSignal;
   /** Fired: abort every wait, clean up what can be in a few seconds. */

@@ -90,6 +90,7 @@ export async function rehearse(
       abort,
       toolVersion,
       ...(observe ? { observe } : {}),
+      ...(options.tap ? { tap: options.tap } : {}),
     };
     const result =
       workersMod && workers

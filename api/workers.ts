@@ -11,6 +11,7 @@ import { jobName, workerManifests } from '../loadgen/distributed/k8s-manifests.j
 import { parseWorkers, type WorkersSpec } from '../loadgen/distributed/shard.js';
 import type { CodeCell } from '../loadgen/notebook.js';
 import type { ObserveSpec } from '../loadgen/observe/attach.js';
+import type { RecordTap } from '../loadgen/record/tap.js';
 import { defaultRunId } from '../loadgen/record/writer.js';
 import type { RunReporter } from '../loadgen/runner/reporter.js';
 import type { CleanupLine } from '../loadgen/runner/targets.js';
@@ -151,6 +152,8 @@ export interface RunWorkersOptions {
   abort: AbortSignal;
   toolVersion: string;
   observe?: ObserveSpec;
+  /** `--live`: the coordinator's merged record, as it is written. */
+  tap?: RecordTap;
 }
 
 export async function runWorkers(o: RunWorkersOptions): Promise<CoordinatedResult> {
@@ -201,6 +204,7 @@ export async function runWorkers(o: RunWorkersOptions): Promise<CoordinatedResul
     heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS[kind],
     cleanupLost: (users, signal) => cleanupLost(o.target, users, signal),
     ...(o.observe ? { observe: o.observe } : {}),
+    ...(o.tap ? { tap: o.tap } : {}),
   });
 }
 

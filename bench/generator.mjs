@@ -8,10 +8,14 @@
 //   client-max   S KernelConnections (the product's client, no runner) at the maximum rate
 //   raw-ws       the ceiling: S plain `ws` sockets, same request bytes, at the maximum rate
 //   artillery    artillery@2.0.21 on the equivalent websocket scenario (installed on demand)
+//   live         `--live` on and off: the sessions part again with the live server (worker thread)
+//                serving an open page and a /metrics scrape a second (bench/lib/live-viewer.mjs),
+//                each way BENCH_LIVE_PAIRS times, alternating; schedule-lag p99 with over without
 // Each part runs in a fresh process (bench/lib/worker.mjs). Targets are reported, not asserted.
 //   npm run bench:generator   (or node bench/generator.mjs after `npm run bootstrap`)
 // Env: BENCH_SESSIONS (2000), BENCH_SESSION_SECONDS (60), BENCH_LAUNCH_USERS (1000),
-//      BENCH_MAX_SECONDS (10), BENCH_SKIP_ARTILLERY=1, BENCH_KEEP_RUNS=1 (keep run records in /tmp).
+//      BENCH_MAX_SECONDS (10), BENCH_SKIP_ARTILLERY=1, BENCH_KEEP_RUNS=1 (keep run records in /tmp),
+//      BENCH_PARTS (all: launches,sessions,max,client,raw,artillery,live), BENCH_LIVE_PAIRS (2).
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +37,20 @@ const sessionSeconds = num('BENCH_SESSION_SECONDS', 60);
 const maxSeconds = num('BENCH_MAX_SECONDS', 10);
 const launchUsers = Math.min(num('BENCH_LAUNCH_USERS', 1000), byFd);
 const token = newToken();
+const parts = new Set(
+  (process.env.BENCH_PARTS ?? 'launches,sessions,max,client,raw,artillery,live')
+    .split(',')
+    .map((x) => x.trim()),
+);
+const livePairs = num('BENCH_LIVE_PAIRS', 2);
+const median = (xs) => {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return v.length === 0
+    ? null
+    : v.length % 2
+      ? v[(v.length - 1) / 2]
+      : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
 
 /** One part in a fresh process, bounded by `timeoutMs`; its stdout's last line is the result. */
 function part(name, opts, timeoutMs) {
@@ -104,26 +122,62 @@ const out = {
   config: { sessions: S, sessionSeconds, maxSeconds, launchUsers },
 };
 try {
-  out.launches = await measured(stub, 'launches', () =>
-    part('launches', { url: stub.url, users: launchUsers }, 240_000),
-  );
+  if (parts.has('launches'))
+    out.launches = await measured(stub, 'launches', () =>
+      part('launches', { url: stub.url, users: launchUsers }, 240_000),
+    );
   const sessionOpts = { url: stub.url, users: S, rampMs: 10_000, durationMs: sessionSeconds * 1000 };
-  out.sessions = await measured(stub, 'sessions at 1 exec/s', () =>
-    part('sessions', { ...sessionOpts, thinkMs: 1000, cells: sessionSeconds + 20 }, 240_000),
-  );
-  out.oursMax = await measured(stub, 'ours at max rate', () =>
-    // Think time 1 ms, not 0: with 0 a session never waits on a timer, and libuv's poll phase then
-    // runs for seconds per loop turn (timers, progress ticks and samples starve).
-    part(
-      'sessions',
-      { ...sessionOpts, rampMs: 2000, durationMs: (maxSeconds + 10) * 1000, thinkMs: 1, cells: 20_000 },
-      180_000,
-    ),
-  );
+  if (parts.has('sessions'))
+    out.sessions = await measured(stub, 'sessions at 1 exec/s', () =>
+      part('sessions', { ...sessionOpts, thinkMs: 1000, cells: sessionSeconds + 20 }, 240_000),
+    );
+  if (parts.has('live')) {
+    // Alternating off/on pairs: the shared host's background load drifts; the ratio is of medians.
+    const runs = { off: [], on: [] };
+    for (let i = 0; i < livePairs; i++) {
+      for (const live of [false, true]) {
+        const r = await measured(
+          stub,
+          `sessions at 1 exec/s, --live ${live ? 'on' : 'off'} (${i + 1}/${livePairs})`,
+          () =>
+            part('sessions', { ...sessionOpts, thinkMs: 1000, cells: sessionSeconds + 20, live }, 240_000),
+        );
+        runs[live ? 'on' : 'off'].push({
+          scheduleLagMs: r.generatorLagMs,
+          loopDelayMs: r.loopDelayMs,
+          cpuCoresUsed: r.steady?.cpuCoresUsed ?? null,
+          roundTrips: r.roundTrips,
+          host: r.host,
+          ...(r.liveViewer ? { viewer: r.liveViewer } : {}),
+          ...(r.error ? { error: r.error } : {}),
+        });
+      }
+    }
+    const p99 = (k) => median(runs[k].map((r) => r.scheduleLagMs?.p99));
+    out.live = {
+      runs,
+      scheduleLagP99Ms: { off: p99('off'), on: p99('on') },
+      scheduleLagP99OnOverOff: r3(p99('on') / p99('off')),
+    };
+  }
+  if (parts.has('max'))
+    out.oursMax = await measured(stub, 'ours at max rate', () =>
+      // Think time 1 ms, not 0: with 0 a session never waits on a timer, and libuv's poll phase then
+      // runs for seconds per loop turn (timers, progress ticks and samples starve).
+      part(
+        'sessions',
+        { ...sessionOpts, rampMs: 2000, durationMs: (maxSeconds + 10) * 1000, thinkMs: 1, cells: 20_000 },
+        180_000,
+      ),
+    );
   const wsOpts = { url: stub.url, sockets: S, seconds: maxSeconds };
-  out.clientMax = await measured(stub, 'client at max rate', () => part('client-max', wsOpts, 120_000));
-  out.rawWs = await measured(stub, 'raw ws ceiling', () => part('raw-ws', wsOpts, 120_000));
-  if (process.env.BENCH_SKIP_ARTILLERY) out.artillery = { ok: false, note: 'skipped (BENCH_SKIP_ARTILLERY)' };
+  if (parts.has('client'))
+    out.clientMax = await measured(stub, 'client at max rate', () => part('client-max', wsOpts, 120_000));
+  if (parts.has('raw'))
+    out.rawWs = await measured(stub, 'raw ws ceiling', () => part('raw-ws', wsOpts, 120_000));
+  if (!parts.has('artillery')) out.artillery = { ok: false, note: 'not in BENCH_PARTS' };
+  else if (process.env.BENCH_SKIP_ARTILLERY)
+    out.artillery = { ok: false, note: 'skipped (BENCH_SKIP_ARTILLERY)' };
   else {
     say('artillery: install check…');
     const inst = await ensureArtillery();
@@ -167,6 +221,7 @@ out.ratios = {
     ? r3(out.sessions.wholeRun.cpuSecondsPer1000RoundTrips / art.cpuSecondsPer1000RoundTrips)
     : null,
   oursRssPerSessionOverArtilleryPerVu: art.ok ? r3(ses.rssPerSessionKB / art.rssPerVuKB) : null,
+  scheduleLagP99LiveOnOverOff: out.live?.scheduleLagP99OnOverOff ?? null,
 };
 const lagP99 = out.sessions?.generatorLagMs?.p99;
 out.targets = {

@@ -72,6 +72,16 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       '--allow-dirty',
       'run even when records of dead runs list leftovers on this hub (default: refuse; rehearse cleanup removes them)',
     )
+    .option(
+      '--live [host:port]',
+      'serve a live page of the run (and /metrics for Prometheus); default 127.0.0.1 on a free port; the URL with its access token is printed',
+    )
+    .option('--metrics <host:port>', 'serve /metrics (Prometheus) at this address, token as for --live')
+    .option('--live-public', 'allow --live / --metrics on an address other than loopback (plain HTTP)')
+    .option(
+      '--live-linger <duration>',
+      'keep the live page and /metrics up this long after the run (Ctrl-C ends it)',
+    )
     .action(run(async () => (await import('./commands/run.js')).run));
   program
     .command('check')

@@ -3,6 +3,7 @@ import { RNG_ALGORITHM } from '../core/random.js';
 import type { Threshold } from '../core/slo.js';
 import type { LoadedScenario } from '../scenarios/load.js';
 import { outagesFromEvents } from './record/outages.js';
+import type { RecordTap } from './record/tap.js';
 import type { IntervalRecord, RecordedTarget, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { RecordWriter } from './record/writer.js';
 import { buildSummary } from './runner/run-summary.js';
@@ -39,6 +40,8 @@ export interface RecorderOptions {
   plannedUsers: number;
   /** ISO wall time of the run clock's 0. */
   startedAt: string;
+  /** Sees the record as it is written (`run --live`: the live page and /metrics). */
+  tap?: RecordTap;
 }
 
 export class RunRecorder {
@@ -66,6 +69,14 @@ export class RunRecorder {
       plannedUsers: o.plannedUsers,
       startedAt: o.startedAt,
     });
+    o.tap?.start({
+      id: this.writer.id,
+      scenario: scenario.name,
+      plannedUsers: o.plannedUsers,
+      intervalMs: INTERVAL_MS,
+      startedAt: o.startedAt,
+      dir: this.writer.dir,
+    });
   }
 
   get id(): string {
@@ -79,10 +90,12 @@ export class RunRecorder {
   readonly interval = (rec: IntervalRecord): void => {
     this.intervals.push(rec);
     this.writer.interval(rec);
+    this.o.tap?.interval(rec);
   };
 
   readonly event = (ev: RunEvent): void => {
     this.writer.event(ev);
+    this.o.tap?.event(ev);
     if (ev.type === 'cleanup' && !ev.ok) this.failedCleanups.push(ev);
     if (ev.type === 'hub-outage' || ev.type === 'hub-recovery') this.healthEvents.push(ev);
   };
@@ -119,6 +132,7 @@ export class RunRecorder {
     const summary = f.extend ? f.extend(withOutages) : withOutages;
     this.writer.finish(summary, f.status, f.stopReason);
     this.writer.close();
+    this.o.tap?.finish(summary, this.writer.dir);
     return summary;
   }
 }

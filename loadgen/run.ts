@@ -6,6 +6,7 @@ import { MetricStore } from './metrics/store.js';
 import type { CodeCell } from './notebook.js';
 import { attachObserver, type ObserveSpec } from './observe/attach.js';
 import { type LedgerResource, LedgerWriter } from './record/ledger.js';
+import type { RecordTap } from './record/tap.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { INTERVAL_MS, RunRecorder } from './run-record.js';
 import { HubHealthProbe, healthEndpoints } from './runner/hub-health.js';
@@ -55,6 +56,8 @@ export interface RehearseOptions {
   owned?: LedgerResource[];
   /** Hub health probe (default on, every 3 s); `false` only for tests that drive a fake clock. */
   healthProbe?: false | { everyMs?: number; timeoutMs?: number };
+  /** Sees the record as it is written (`run --live`). */
+  tap?: RecordTap;
 }
 
 export interface RehearseResult {
@@ -173,6 +176,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     toolVersion: o.toolVersion,
     plannedUsers: plan.arrivals.length,
     startedAt: clock.wallTime(0).toISOString(),
+    tap: o.tap,
   });
   const ledger = LedgerWriter.open(recorder.dir);
   for (const res of o.owned ?? []) ledger.created(ledger.intent(res));

@@ -60,7 +60,10 @@ export function generatorVerdict(g: GeneratorHealth): string {
   );
 }
 
-export function runSections(record: RunRecord, extras: RunReportExtras = {}): SectionDef[] {
+/** The parts of a record the sections read (the live page builds them from the run as it goes). */
+export type SectionsInput = Pick<RunRecord, 'events' | 'intervals' | 'summary'>;
+
+export function runSections(record: SectionsInput, extras: RunReportExtras = {}): SectionDef[] {
   const { events, intervals, summary } = record;
   const end = summary.durationMs;
   const out: SectionDef[] = [];
@@ -162,7 +165,7 @@ export function clusterNote(c: ClusterSummary, warnings: readonly string[]): str
   return `${parts.join('; ')}.${warn}`;
 }
 
-function failureSection(record: RunRecord): SectionDef {
+function failureSection(record: SectionsInput): SectionDef {
   const f = failures(record.intervals);
   const rates = record.summary.rates;
   const base: SectionDef = {
@@ -194,7 +197,7 @@ function failureSection(record: RunRecord): SectionDef {
  * The notebook errors behind `cell-error` failures, one detail per distinct error (the session's
  * end message: `cell N, line L: Ename: evalue`), with how many attendees met it.
  */
-export function cellErrorDetails(record: RunRecord): SectionDetail[] {
+export function cellErrorDetails(record: Pick<RunRecord, 'events'>): SectionDetail[] {
   const counts = new Map<string, number>();
   for (const ev of record.events) {
     if (ev.type !== 'user-end' || ev.reason !== 'cell-error' || ev.message === undefined) continue;

@@ -8,6 +8,7 @@
 //   4. with --with-stack debian13: build the Debian 13 root of the `debian13` stack (mmdebstrap,
 //      as root) into the cache folder, or reuse it when its stamp says it is intact. Under CI=true
 //      a root that cannot be built fails the set-up; elsewhere it is a warning with the ways forward.
+//   5. with --with-browser / --with-prometheus: Debian's chromium / prometheus (+ promtool), as root.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -116,6 +117,25 @@ if (process.argv.includes('--with-browser') && !existsSync('/usr/bin/chromium'))
   } else {
     say(
       'chromium is not installed: the HTML report browser test will be skipped (Debian/Ubuntu: apt-get install chromium)',
+    );
+  }
+}
+
+// The live metrics are scraped by a real Prometheus in the tests, and their exposition checked by
+// promtool (`--with-prometheus`, used by npm test): Debian's prometheus package has both.
+if (process.argv.includes('--with-prometheus') && !existsSync('/usr/bin/prometheus')) {
+  if (existsSync('/usr/bin/apt-get') && process.getuid?.() === 0) {
+    say('installing Debian prometheus (and promtool) for the live metrics tests');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env });
+    // --no-install-recommends: not the exporters, and no service is started (no init system here).
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], { env });
+  } else if (process.env.CI === 'true') {
+    say('prometheus is not installed and cannot be installed here (apt-get install prometheus, as root)');
+    process.exit(1);
+  } else {
+    say(
+      'prometheus is not installed: the live metrics tests will be skipped (Debian/Ubuntu: apt-get install prometheus)',
     );
   }
 }

@@ -1,10 +1,13 @@
 // Driving the product's rehearse() against the stub target: a scenario built through the product's
 // own parser, tiny code cells, a bounded run, and readers for the run record.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 const dist = new URL('../../dist/', import.meta.url);
 const { rehearse } = await import(new URL('loadgen/run.js', dist));
@@ -49,7 +52,7 @@ export const tinyCells = (n) => Array.from({ length: n }, (_, index) => ({ index
 /**
  * One rehearse() run against the stub, bounded by `maxMs` (then aborted). Returns the summary, the
  * record dir, CPU seconds and wall ms of the run, and a progress sample per second
- * ({t, ready, inCells, rssMB}). opts: { loaded, cells, binderUrl, protocol?, maxMs, clock?, keep? }
+ * ({t, ready, inCells, rssMB}). opts: { loaded, cells, binderUrl, protocol?, maxMs, clock?, keep?, live? }
  */
 export async function runAgainstStub(opts) {
   const runsDir = mkdtempSync(join(tmpdir(), 'rehearse-bench-runs-'));
@@ -70,6 +73,8 @@ export async function runAgainstStub(opts) {
         cpuSeconds: cpuNow(),
       }),
   };
+  // opts.live: serve the run as `rehearse run --live` does, watched from another process.
+  const live = opts.live ? await startWatchedLive() : null;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   try {
@@ -80,7 +85,8 @@ export async function runAgainstStub(opts) {
       thresholds: [],
       cells: opts.cells,
       protocol: opts.protocol ?? 'v1',
-      reporter,
+      reporter: live ? live.live.reporter(reporter) : reporter,
+      ...(live ? { tap: live.live.tap } : {}),
       stop: stop.signal,
       abort: abort.signal,
       clock: opts.clock,
@@ -96,10 +102,53 @@ export async function runAgainstStub(opts) {
       wallMs: performance.now() - t0,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       samples,
+      ...(live ? { viewer: await live.stop() } : {}),
     };
   } finally {
     clearTimeout(guard);
+    await live?.stop();
   }
+}
+
+/** The live server (its worker thread) and a viewer process: an open page and a scrape a second. */
+async function startWatchedLive() {
+  const { startLive } = await import(new URL('live/live.js', dist));
+  const token = randomBytes(16).toString('hex');
+  const live = await startLive({
+    token,
+    page: { host: '127.0.0.1', port: 0 },
+    warn: (l) => process.stderr.write(`${l}\n`),
+  });
+  const origin = new URL(live.pageUrl).origin;
+  const viewer = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./live-viewer.mjs', import.meta.url)), origin, token],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  viewer.stdout.on('data', (d) => {
+    out += d;
+  });
+  let stopped = null;
+  return {
+    live,
+    stop: () => {
+      stopped ??= (async () => {
+        const exited = new Promise((r) => viewer.once('exit', r));
+        viewer.kill('SIGTERM');
+        await exited;
+        await live.close();
+        try {
+          return JSON.parse(out.trim().split('\n').at(-1));
+        } catch {
+          return { error: `viewer: ${out.slice(-300)}` };
+        }
+      })();
+      return stopped;
+    },
+  };
 }
 
 /** CPU seconds (user + system) this process has used so far. */

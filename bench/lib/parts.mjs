@@ -63,7 +63,7 @@ export async function launches({ url, users }) {
  * RSS per session = (RSS in that window − RSS before the run) / sessions (median and max of the
  * 1 s samples). The store's periodic work is timed by wrapping its methods (behaviour unchanged).
  */
-export async function sessions({ url, users, rampMs, durationMs, thinkMs, cells }) {
+export async function sessions({ url, users, rampMs, durationMs, thinkMs, cells, live = false }) {
   const loaded = stubScenario({
     name: thinkMs > 0 ? 'bench-sessions' : 'bench-max',
     binderUrl: url,
@@ -86,6 +86,7 @@ export async function sessions({ url, users, rampMs, durationMs, thinkMs, cells 
     cells: tinyCells(cells),
     binderUrl: url,
     maxMs: rampMs + durationMs + 120_000,
+    live,
   });
   const evs = await readEvents(
     run.dir,
@@ -128,6 +129,7 @@ export async function sessions({ url, users, rampMs, durationMs, thinkMs, cells 
     cellExecMs: trend(run.summary, 'cell.exec'),
     launchReadyMs: trend(run.summary, 'launch.ready'),
     ...common(run),
+    ...(run.viewer ? { liveViewer: run.viewer } : {}),
     eventLoopBlockers: Object.fromEntries(
       Object.entries(timed).map(([k, t]) => [
         k,

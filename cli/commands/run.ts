@@ -1,6 +1,7 @@
 import type { RehearseOptions } from '../../api/options.js';
 import { ExitCode, InputError } from '../../core/errors.js';
 import type { CliIO } from '../main.js';
+import type { LiveFlags } from './run-live.js';
 
 /**
  * `rehearse run <scenario>`: flags → the options of the library's `rehearse()` (api/rehearse.ts,
@@ -8,12 +9,15 @@ import type { CliIO } from '../main.js';
  * summary → stdout. Ctrl-C once: no new arrivals, users leave and clean up; twice: abort.
  */
 /** The flags as commander gives them: the library's options, with --seed and --protocol as text. */
-export type RunFlags = Omit<RehearseOptions, 'seed' | 'protocol' | 'io' | 'reporter' | 'stop' | 'abort'> & {
+export type RunFlags = Omit<
+  RehearseOptions,
+  'seed' | 'protocol' | 'io' | 'reporter' | 'stop' | 'abort' | 'tap'
+> & {
   json?: boolean;
   out: string;
   seed?: string;
   protocol: string;
-};
+} & LiveFlags;
 
 export async function run(io: CliIO, file: string, flags: RunFlags): Promise<number> {
   const [{ rehearse }, term, summaryFmt] = await Promise.all([
@@ -21,10 +25,17 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     import('../../loadgen/terminal/progress-display.js'),
     import('../../loadgen/terminal/summary-text.js'),
   ]);
-  const { json, seed, protocol, ...same } = flags;
+  const { json, seed, protocol, live, metrics, livePublic, liveLinger, ...same } = flags;
   if (protocol !== 'v1' && protocol !== 'legacy') {
     throw new InputError('FLAG_INVALID', `--protocol must be v1 or legacy, got "${protocol}"`);
   }
+  // --live / --metrics: addresses checked (exit 2) and the server up before anything starts.
+  const liveRun = await (await import('./run-live.js')).openLive(io, {
+    live,
+    metrics,
+    livePublic,
+    liveLinger,
+  });
   const stopCtl = new AbortController();
   const abortCtl = new AbortController();
   let signals = 0;
@@ -47,11 +58,13 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const stream = io.stderr;
-  const reporter = term.createTerminalReporter({
+  const termReporter = term.createTerminalReporter({
     stream,
     isTTY: term.isTTY(stream),
     color: term.colorEnabled(stream, io.env),
+    ...(liveRun?.live.pageUrl ? { liveUrl: liveRun.live.pageUrl } : {}),
   });
+  const reporter = liveRun ? liveRun.live.reporter(termReporter) : termReporter;
   try {
     const outcome = await rehearse(file, {
       ...same,
@@ -61,6 +74,7 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
       reporter,
       stop: stopCtl.signal,
       abort: abortCtl.signal,
+      ...(liveRun ? { tap: liveRun.live.tap } : {}),
     });
     reporter.close();
     if (outcome.dryRun) {
@@ -78,6 +92,7 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     reporter.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await liveRun?.done();
   }
 }
 

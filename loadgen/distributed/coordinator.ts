@@ -5,6 +5,7 @@ import { MetricTotals } from '../metrics/totals.js';
 import type { CodeCell } from '../notebook.js';
 import { attachObserver, type ObserveSpec } from '../observe/attach.js';
 import { LedgerWriter } from '../record/ledger.js';
+import type { RecordTap } from '../record/tap.js';
 import type { RecordedTarget, RunStatus, RunSummary } from '../record/types.js';
 import { INTERVAL_MS, RunRecorder } from '../run-record.js';
 import { HubHealthProbe, healthEndpoints } from '../runner/hub-health.js';
@@ -75,6 +76,8 @@ export interface CoordinateOptions {
   now?: () => number;
   /** Watch the hub's Kubernetes cluster during the run (cluster.json in the record). */
   observe?: ObserveSpec;
+  /** Sees the merged record as it is written (`run --live`: the coordinator's merged view). */
+  tap?: RecordTap;
 }
 
 export interface CoordinatedResult {
@@ -108,6 +111,7 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
     toolVersion: o.toolVersion,
     plannedUsers: planned,
     startedAt: new Date(startAt).toISOString(),
+    tap: o.tap,
   });
   // Before the launcher creates anything: a coordinator killed mid-run leaves a ledger naming it.
   const ledger = LedgerWriter.open(recorder.dir);

@@ -16,6 +16,8 @@ export interface TerminalReporterOptions {
   color: boolean;
   /** Wall-clock ms for redraw throttling; injectable for tests. */
   now?: () => number;
+  /** `run --live`: the live page's URL, kept on screen (TTY: a line above the status line). */
+  liveUrl?: string;
 }
 
 export type TerminalReporter = Required<RunReporter> & { close(): void };
@@ -79,9 +81,13 @@ function ttyReporter(opts: TerminalReporterOptions): TerminalReporter {
   let onScreen = false;
   let closed = false;
 
+  // With a live URL the status is two lines: the URL, then the counts (cursor up one to redraw).
+  const head = opts.liveUrl ? `live ${opts.liveUrl}` : '';
   const draw = () => {
     if (!latest) return;
-    stream.write(`${CLEAR_LINE}${fitLine(latest, c, stream.columns)}`);
+    const up = head && onScreen ? `${CLEAR_LINE}\x1b[${headRows(head, stream.columns)}A` : '';
+    const top = head ? `${CLEAR_LINE}${head}\n` : '';
+    stream.write(`${up}${top}${CLEAR_LINE}${fitLine(latest, c, stream.columns)}`);
     drawnAt = now();
     pending = false;
     onScreen = true;
@@ -99,7 +105,9 @@ function ttyReporter(opts: TerminalReporterOptions): TerminalReporter {
         stream.write(`${line}\n`);
         return;
       }
-      stream.write(`${onScreen ? CLEAR_LINE : ''}${line}\n`);
+      const clear =
+        onScreen && head ? `${CLEAR_LINE}\x1b[${headRows(head, stream.columns)}A\x1b[J` : CLEAR_LINE;
+      stream.write(`${onScreen ? clear : ''}${line}\n`);
       onScreen = false;
       if (latest) draw();
     },
@@ -111,6 +119,11 @@ function ttyReporter(opts: TerminalReporterOptions): TerminalReporter {
       onScreen = false;
     },
   };
+}
+
+/** How many terminal rows a line takes (it may wrap: a URL is never cut). */
+function headRows(line: string, columns: number | undefined): number {
+  return columns === undefined || columns < 10 ? 1 : Math.max(1, Math.ceil(line.length / columns));
 }
 
 function plainReporter(opts: TerminalReporterOptions): TerminalReporter {

@@ -300,6 +300,24 @@ describe('TTY reporter', () => {
     expect(drawn.length).toBe(39);
     expect(drawn.includes('\x1b')).toBe(false);
   });
+
+  it('--live: keeps the URL on the line above the status, redrawn in place, never cut', () => {
+    const stream = new FakeStream(true);
+    stream.columns = 40;
+    const url = 'http://127.0.0.1:41234/?token=0123456789abcdef0123456789abcdef';
+    let now = 0;
+    const r = createTerminalReporter({ stream, isTTY: true, color: false, now: () => now, liveUrl: url });
+    r.onProgress(snap(1_000));
+    const line = formatProgress(snap(1_000)).slice(0, 38);
+    expect(stream.chunks[0]).toBe(`${CLEAR}live ${url}\n${CLEAR}${line}…`);
+    now = 300;
+    r.onProgress(snap(2_000));
+    // the URL takes 2 rows of 40 columns: up 2, rewrite both lines
+    expect(stream.chunks[1]?.startsWith(`${CLEAR}\x1b[2A${CLEAR}live ${url}\n${CLEAR}2.0s`)).toBe(true);
+    r.onMessage('a message');
+    expect(stream.chunks[2]).toBe(`${CLEAR}\x1b[2A\x1b[Ja message\n`);
+    expect(stream.chunks[3]?.startsWith(`${CLEAR}live ${url}\n`)).toBe(true); // drawn again under it
+  });
 });
 
 describe('plain reporter (no TTY)', () => {
