@@ -21,6 +21,7 @@ COPY scenarios ./scenarios
 COPY loadgen ./loadgen
 COPY analysis ./analysis
 COPY reports ./reports
+COPY live ./live
 COPY provision ./provision
 RUN npx tsc -p tsconfig.build.json
 

@@ -94,8 +94,9 @@ export async function runAttendee(io: CliIO, a: AttendeeRun): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
-  if (a.json) io.stdout.write(`${JSON.stringify(toJson(report, a.notebook), null, 2)}\n`);
-  else io.stdout.write(formatReport(report, a.notebook));
+  const text = await import('../../loadgen/terminal/launch-text.js');
+  if (a.json) io.stdout.write(`${JSON.stringify(text.launchReportJson(report, a.notebook), null, 2)}\n`);
+  else io.stdout.write(text.formatLaunchReport(report, a.notebook));
   if (report.error) throw report.error;
   const failed = report.cells.find((c) => c.result.status !== 'ok');
   if (failed) {
@@ -163,62 +164,4 @@ async function resolveTarget(
     }
   }
   return { binderUrl: url.href.endsWith('/') ? url.href : `${url.href}/`, hubToken };
-}
-
-const sec = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-const row = (label: string, at: number, took: number, indent = 2) =>
-  `${' '.repeat(indent)}${label.padEnd(24 - indent)}${sec(at).padStart(8)}${sec(took).padStart(9)}`;
-
-function formatReport(r: LaunchOnceReport, notebook: string): string {
-  const out: string[] = [];
-  out.push(
-    `\nlaunch ${r.spec} on ${r.binderUrl}: ${r.outcome}${r.failedStep ? ` (failed at ${r.failedStep})` : ''}`,
-  );
-  if (r.serverUrl) out.push(`server ${r.serverUrl}`);
-  out.push('', `  ${'step'.padEnd(22)}${'at'.padStart(8)}${'took'.padStart(9)}`);
-  const phaseAt = (p: string) => r.phases.find((x) => x.phase === p)?.t;
-  for (const s of r.steps) {
-    out.push(row(s.cell === undefined ? s.step : `${s.step} [${s.cell}]`, s.startMs, s.durationMs));
-    if (s.step !== 'launch') continue;
-    const built = phaseAt('built');
-    const launching = phaseAt('launching');
-    const ready = phaseAt('ready');
-    if (built !== undefined)
-      out.push(row(phaseAt('building') === undefined ? 'build (cache hit)' : 'build', 0, built, 4));
-    if (launching !== undefined && ready !== undefined)
-      out.push(row('server start', launching, ready - launching, 4));
-  }
-  if (r.phases.length > 0)
-    out.push('', `  phases first seen: ${r.phases.map((p) => `${p.phase} ${sec(p.t)}`).join(', ')}`);
-  if (r.marks.length > 0)
-    out.push(`  spawner progress:  ${r.marks.map((m) => `${m.kind} ${sec(m.t)}`).join(', ')}`);
-  if (r.retries > 0) out.push(`  launch retries:    ${r.retries}`);
-  for (const c of r.cells) {
-    out.push('', `  code cell ${c.index} of ${notebook}: ${c.result.status}`);
-    const text = (c.result.stdout + (c.result.result ? `${c.result.result}\n` : '')).trimEnd();
-    if (text)
-      out.push(
-        ...text
-          .split('\n')
-          .slice(0, 8)
-          .map((l) => `    | ${l}`),
-      );
-    if (c.result.error) out.push(`    ${c.result.error.ename}: ${c.result.error.evalue}`);
-  }
-  if (r.cleanup.length > 0) {
-    out.push('', '  cleanup:');
-    for (const c of r.cleanup) out.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
-  }
-  return `${out.join('\n')}\n`;
-}
-
-function toJson(r: LaunchOnceReport, notebook: string) {
-  const { error, ...rest } = r;
-  return {
-    ...rest,
-    notebook,
-    error: error
-      ? { message: error.message, code: error instanceof RehearseError ? error.code : undefined }
-      : undefined,
-  };
 }
