@@ -47,6 +47,8 @@ export interface RehearseOptions {
   openServer?: UserContext['openServer'];
   /** Watch the hub's Kubernetes cluster during the run (cluster.json in the record). */
   observe?: ObserveSpec;
+  /** Workshop steps after each launch, made once the record folder exists (canary screenshots go there). */
+  workshop?: (o: { recordDir: string; plannedUsers: number }) => UserContext['workshop'];
 }
 
 export interface RehearseResult {
@@ -71,6 +73,7 @@ export interface ExecuteOptions {
   cellTimeoutMs?: number;
   sampleLoopDelay?: boolean;
   openServer?: UserContext['openServer'];
+  workshop?: UserContext['workshop'];
   onInterval(rec: IntervalRecord): void;
   event(ev: RunEvent): void;
   onUserEnd?: (r: UserResult) => void;
@@ -125,6 +128,7 @@ export async function executePlan(o: ExecuteOptions): Promise<PlanExecution> {
         stepTimeoutMs: o.stepTimeoutMs ?? 120_000,
         cellTimeoutMs: o.cellTimeoutMs ?? 600_000,
         openServer: o.openServer,
+        workshop: o.workshop,
       },
       // Only when a threshold asks for it: the live snapshot summarises histograms (not free at scale).
       shouldStop: o.thresholds.some((th) => th.abortOnFail)
@@ -184,6 +188,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     cellTimeoutMs: o.cellTimeoutMs,
     sampleLoopDelay: o.sampleLoopDelay,
     openServer: o.openServer,
+    workshop: o.workshop?.({ recordDir: recorder.dir, plannedUsers: plan.arrivals.length }),
     onInterval: recorder.interval,
     event: recorder.event,
   });

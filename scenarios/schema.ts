@@ -17,6 +17,7 @@ import {
   tryParseDuration,
   tryParseQuantity,
 } from './duration.js';
+import { browserSchema, gitpullSchema, hubAuthSchema, serverOptionFields } from './workshop.js';
 
 /** A schema-level message for wrong values that leaves missing keys to the parse-level map. */
 const unlessMissing = (message: string) => ({
@@ -128,6 +129,7 @@ const jupyterhubTarget = z
     kind: z.literal('jupyterhub'),
     url: httpUrl('JupyterHub base URL'),
     tokenEnv: tokenEnv('name of the environment variable holding an admin-scoped JupyterHub API token'),
+    auth: hubAuthSchema.optional(),
   })
   .strict()
   .describe('a plain JupyterHub: servers are started through its REST API');
@@ -228,6 +230,7 @@ const cohortSchema = z
     users: optionalInt(1, 'simulated attendees (a list arrival defaults it to at.length)'),
     start: duration('when the cohort starts, from the start of the run').prefault('0s'),
     arrival: arrivalSchema,
+    ...serverOptionFields,
   })
   .strict()
   .superRefine((cohort, ctx) => {
@@ -295,6 +298,8 @@ const sessionSchema = z
       .enum(['stop', 'keep'], unlessMissing('expected stop or keep'))
       .default('stop')
       .describe('stop: shut the server down when leaving; keep: leave it for the culler'),
+    gitpull: gitpullSchema.optional(),
+    browser: browserSchema.optional(),
   })
   .strict()
   .describe('what each simulated attendee does once their server is ready');
@@ -384,6 +389,18 @@ const capacitySchema = z
       .min(1)
       .describe('node flavors to consider, e.g. [m3.large] on Jetstream2'),
     nodeReady: duration('time for a new node to join and become Ready after a scale-up'),
+    profiles: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            memory: memoryQuantity().describe('memory guarantee of a server of this profile'),
+            cpu: z.number().positive().optional().describe('CPU guarantee (default: user.cpu)'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('server size per profile slug: cohorts with a profile are sized by it instead of `user`'),
   })
   .strict()
   .describe('read by `rehearse plan` to size the node groups');

@@ -104,7 +104,16 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   let target: OpenTarget | undefined;
   try {
     // Signal handlers are in place first: Ctrl-C while the local target starts still stops it.
-    target = await openTarget(io, scenario, flags);
+    target = await openTarget(io, scenario, { ...flags, loaded });
+    if (target.workshop && workers) {
+      throw new InputError(
+        'FLAG_INVALID',
+        'workshop scenarios (server options, gitpull, browser) run without --workers',
+        {
+          hint: 'Run them from one process; canaries and the nbgitpuller step are not sharded yet.',
+        },
+      );
+    }
     const common = {
       loaded,
       runsDir: resolve(flags.out),
@@ -136,6 +145,7 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
             abort: abortCtl.signal,
             toolVersion,
             ...(observe ? { observe } : {}),
+            ...(target.workshop ? { workshop: target.workshop } : {}),
           });
     reporter.close();
     const { summary } = result;
@@ -161,6 +171,13 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
           hint: 'Check the workers above: for k8s, `kubectl describe pod -l app.kubernetes.io/name=rehearse` (image pull, scheduling, quota); for local, their stderr.',
         },
       );
+    }
+    const { profileRefusal } = await import('../../loadgen/workshop/summary.js');
+    const refused = profileRefusal(result.dir);
+    if (refused) {
+      throw new InputError('PROFILE_INVALID', `the hub refused the server options: ${refused}`, {
+        hint: "Use a profile slug and choices of the hub's profile_list (KubeSpawner lists them in the message).",
+      });
     }
     if (summary.verdict === 'fail') return ExitCode.thresholdsFailed;
     const refusedAll =

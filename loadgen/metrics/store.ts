@@ -14,7 +14,7 @@
  */
 import type { IntervalRecord } from '../record/types.js';
 import { recordMs } from './hdr.js';
-import { type Sample, type TrendMetric, trendKey } from './names.js';
+import { cohortKey, type Sample, type TrendMetric, trendKey } from './names.js';
 import { type MetricsSummary, MetricTotals } from './summary.js';
 
 export interface MetricStoreOptions {
@@ -30,6 +30,8 @@ function addSample(totals: MetricTotals, s: Sample): void {
     case 'trend':
       recordMs(totals.histogram(s.metric), s.value);
       if (s.tags?.cell !== undefined) recordMs(totals.histogram(trendKey(s.metric, s.tags)), s.value);
+      else if (s.tags?.cohort !== undefined)
+        recordMs(totals.histogram(cohortKey(s.metric, s.tags.cohort)), s.value);
       return;
     case 'rate':
       totals.addRate(s.metric, s.hit ? 1 : 0, 1);

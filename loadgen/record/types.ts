@@ -52,7 +52,16 @@ export interface RunMeta {
   stopReason?: string;
 }
 
-export type StepName = 'launch' | 'kernel.start' | 'ws.connect' | 'cell.exec' | 'think' | 'idle' | 'leave';
+export type StepName =
+  | 'launch'
+  | 'kernel.start'
+  | 'ws.connect'
+  | 'cell.exec'
+  | 'think'
+  | 'idle'
+  | 'leave'
+  | 'gitpull'
+  | 'browser';
 
 export type RunEvent =
   | { type: 'run-start'; t: number; plannedUsers: number }
@@ -92,6 +101,22 @@ export type RunEvent =
     }
   | { type: 'cleanup'; t: number; what: string; ok: boolean; detail: string; command?: string }
   | { type: 'stop'; t: number; reason: string }
+  | {
+      /** A browser canary's outcome (loadgen/workshop/browser.ts); its screenshot is in the record. */
+      type: 'canary';
+      t: number;
+      user: string;
+      cohort: string;
+      ok: boolean;
+      /** Where it got to: login, link, notebook, kernel-idle, cell, done. */
+      stage: string;
+      readyMs?: number;
+      cellMs?: number;
+      /** Path relative to the record folder, e.g. canaries/u0001.png. */
+      screenshot?: string;
+      reason?: FailureReason;
+      message?: string;
+    }
   | { type: 'run-end'; t: number; status: RunStatus };
 
 /** One closed interval of metrics; histograms are HDR, compressed base64, values in microseconds. */
