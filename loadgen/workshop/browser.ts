@@ -130,10 +130,16 @@ export async function runCanary(c: CanaryInput): Promise<CanaryResult> {
     stage = 'cell';
     const cell = page.locator(FIRST_CODE_CELL).first();
     const t1 = c.now();
-    // Select the cell in command mode (its prompt), then Shift+Enter, as a person runs a cell.
-    await cell.locator('.jp-InputPrompt').first().click();
-    await page.keyboard.press('Shift+Enter');
+    // Click into the cell and Shift+Enter, as a person runs a cell. A press that JupyterLab drops
+    // (its kernel connection still settling) leaves the prompt at "[ ]": press again, at most 3 times.
+    const prompt = cell.locator('.jp-InputPrompt').first();
     const out = cell.locator('.jp-OutputArea-output');
+    for (let attempt = 1; ; attempt++) {
+      await cell.locator('.jp-InputArea-editor').click();
+      await page.keyboard.press('Shift+Enter');
+      const started = await waitUntil(bound, 5000, async () => !/\[\s*\]/.test(await prompt.innerText()));
+      if (started || attempt >= 3) break;
+    }
     await out.first().waitFor({ state: 'visible' });
     await page.waitForSelector(IDLE, { state: 'attached' });
     const cellMs = c.now() - t1;
@@ -163,13 +169,31 @@ const KERNEL_DIALOG_ACCEPT = '.jp-Dialog .jp-Dialog-button.jp-mod-accept';
  * notebook's kernelspec does not name one exactly; a person clicks "Select" (the preferred kernel).
  */
 async function kernelReady(page: Page, signal: AbortSignal): Promise<void> {
+  let idleSince: number | undefined;
   while (!signal.aborted) {
     const dialog = page.locator(KERNEL_DIALOG_ACCEPT);
     if (await dialog.isVisible().catch(() => false)) await dialog.click().catch(() => undefined);
-    const idle = await page.locator(IDLE).count();
-    if (idle > 0 && !(await dialog.isVisible().catch(() => false))) return;
-    await new Promise((r) => setTimeout(r, 200));
+    // The toolbar indicator and the status bar's "<kernel> | Idle" (which says Connecting or
+    // Initializing until the kernel answered), seen for 500 ms without a dialog.
+    const idle =
+      (await page.locator(IDLE).count()) > 0 &&
+      (await page.locator('.jp-StatusBar-TextItem', { hasText: /\| Idle$/ }).count()) > 0 &&
+      !(await dialog.isVisible().catch(() => false));
+    if (!idle) idleSince = undefined;
+    else if (idleSince === undefined) idleSince = Date.now();
+    else if (Date.now() - idleSince >= 500) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Poll `check` every 100 ms for up to `ms`; true as soon as it holds. */
+async function waitUntil(signal: AbortSignal, ms: number, check: () => Promise<boolean>): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!signal.aborted && Date.now() < end) {
+    if (await check().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 async function screenshot(page: Page | undefined, file: string): Promise<void> {
