@@ -135,7 +135,7 @@ describeEachStack('hub workshops: profiles, named servers', (stack) => {
 
 describeOnStacks(
   ['debian13'],
-  'nbgitpuller, git and JupyterLab 4 are in the debian13 root only (Debian 12 has no nbgitpuller package)',
+  'JupyterLab 4, nbgitpuller and git are installed in the debian13 root only; the debian12 stack is the system Python without them (Debian 12 ships no JupyterLab)',
   'hub workshops: nbgitpuller and browser canaries',
   (stack) => {
     let t: TestStack;
