@@ -23,8 +23,10 @@ export class HubSession {
     this.hubUrl = hubUrl.endsWith('/') ? hubUrl : `${hubUrl}/`;
   }
 
+  /** The page's token (JupyterHub >= 4 binds it to the login session), else the `_xsrf` cookie. */
+  private pageXsrf: string | undefined;
   get xsrf(): string | undefined {
-    return this.cookies.get('_xsrf');
+    return this.pageXsrf ?? this.cookies.get('_xsrf');
   }
 
   cookieHeader(): string {
@@ -73,7 +75,11 @@ export class HubSession {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(o.json);
     }
-    if (o.method && o.method !== 'GET' && this.xsrf) headers['x-xsrftoken'] = this.xsrf;
+    if (o.method && o.method !== 'GET') {
+      if (this.xsrf) headers['x-xsrftoken'] = this.xsrf;
+      // JupyterHub 3 checks that a cookie-authenticated API call comes from its own pages.
+      headers.referer = `${this.hubUrl}hub/home`;
+    }
     const signal = o.signal
       ? AbortSignal.any([o.signal, AbortSignal.timeout(this.timeoutMs)])
       : AbortSignal.timeout(this.timeoutMs);
@@ -105,20 +111,25 @@ export class HubSession {
       ['password', password],
     ];
     if (xsrf) form.push(['_xsrf', decodeEntities(xsrf)]);
+    this.pageXsrf = undefined;
     const res = await this.fetch(loginUrl, { method: 'POST', form, signal });
-    if (res.status !== 302) {
-      const why = /<p class="login_error">\s*([^<]+)/.exec(res.body)?.[1]?.trim();
-      throw new HubApiError(
-        'auth',
-        `the hub refused the login of ${username} (${res.status}${why ? `: ${why}` : ''})`,
-        {
-          status: res.status,
-          exitCode: ExitCode.unreachable,
-          hint: 'Check the password in the login auth passwordEnv, and that the hub uses the stock login form.',
-          ...(why ? { hubMessage: why } : {}),
-        },
-      );
+    if (res.status === 302) {
+      // As the hub's pages' scripts do: the XSRF token of the new session, from a page (window.jhdata).
+      const home = await this.fetch(`${this.hubUrl}hub/home`, { signal });
+      this.pageXsrf = /xsrf_token:\s*"([^"]+)"/.exec(home.body)?.[1];
+      return;
     }
+    const why = /<p class="login_error">\s*([^<]+)/.exec(res.body)?.[1]?.trim();
+    throw new HubApiError(
+      'auth',
+      `the hub refused the login of ${username} (${res.status}${why ? `: ${why}` : ''})`,
+      {
+        status: res.status,
+        exitCode: ExitCode.unreachable,
+        hint: 'Check the password in the login auth passwordEnv, and that the hub uses the stock login form.',
+        ...(why ? { hubMessage: why } : {}),
+      },
+    );
   }
 }
 

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { localGitRepo } from '../../cli/commands/run-workshop.js';
-import { HubClient } from '../../loadgen/clients/hub.js';
+import { HubApiError, HubClient } from '../../loadgen/clients/hub.js';
+import { HubSession } from '../../loadgen/clients/hub-login.js';
 import type { Sample } from '../../loadgen/metrics/names.js';
 import { readRecord } from '../../loadgen/record/reader.js';
 import type { RunEvent } from '../../loadgen/record/types.js';
@@ -121,6 +122,47 @@ describeEachStack('hub workshops: profiles, named servers', (stack) => {
     expect((await hub.getUser(user)).servers ?? {}).toEqual({});
     const lines = await target.stop(s);
     expect(lines.find((l) => l.what === `hub user ${user}`)?.ok).toBe(true);
+  }, 180_000);
+
+  it('login auth (form + XSRF, then cookie API calls) and the token-per-user route; a wrong password is refused', async () => {
+    const password = readFileSync(join(dirname(t.stack.state.tokenFile), 'login-password'), 'utf8').trim();
+    const name = `attendee-${Math.random().toString(36).slice(2, 6)}`;
+    const common = {
+      hubUrl: t.stack.state.hubUrl,
+      cohorts: [{ name: 'c', profile: 'large' }],
+      runTag: 'x',
+      launchTimeoutMs: 120_000,
+      describe: { kind: 'jupyterhub' as const },
+    };
+    const admin = new HubClient({ hubUrl: t.stack.state.hubUrl, token: t.hubToken });
+    try {
+      const byLogin = new WorkshopHubTarget({
+        ...common,
+        auth: { kind: 'login', passwordEnv: 'P', users: [name] },
+        password,
+      });
+      const s = await byLogin.launch('u0001', clock(), launchOpts('c'));
+      expect(s.hubUser).toBe(name);
+      expect(await runCode(s, "import os; print(os.environ['WORKSHOP_SIZE'])")).toBe('large');
+      expect((await byLogin.stop(s)).filter((l) => !l.ok)).toEqual([]);
+      // The token the attendee issued itself after logging in is its own: the tokens route uses it.
+      const byToken = new WorkshopHubTarget({
+        ...common,
+        auth: { kind: 'tokens', tokensEnv: 'T' },
+        userTokens: new Map([[name, s.token]]),
+      });
+      const s2 = await byToken.launch('u0001', clock(), launchOpts('c'));
+      expect(s2.hubUser).toBe(name);
+      expect(await runCode(s2, "import os; print(os.environ['REHEARSE_PROFILE'])")).toBe('large');
+      expect((await byToken.stop(s2)).filter((l) => !l.ok)).toEqual([]);
+      const wrong = await new HubSession(t.stack.state.hubUrl)
+        .login(name, 'not-the-password')
+        .catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(HubApiError);
+      expect((wrong as HubApiError).reason).toBe('auth');
+    } finally {
+      await admin.deleteUser(name, { timeoutMs: 60_000 }).catch(() => undefined);
+    }
   }, 180_000);
 
   it('a wrong profile slug fails with the hub’s message, as profile-invalid', async () => {
