@@ -19,6 +19,11 @@ export interface SectionPicture {
   caption: string;
 }
 
+/** What these sections read of a record. */
+export type WorkshopRecord = Pick<RunRecord, 'events' | 'intervals'> & {
+  meta: { scenario: { normalized: unknown } };
+};
+
 export interface WorkshopCohortRow {
   cohort: string;
   options: string;
@@ -26,7 +31,7 @@ export interface WorkshopCohortRow {
 }
 
 /** The cohorts' server options as the scenario gave them (from the normalized scenario in meta). */
-function cohortOptions(record: RunRecord): Map<string, string> {
+function cohortOptions(record: WorkshopRecord): Map<string, string> {
   const out = new Map<string, string>();
   const normalized = record.meta.scenario.normalized;
   const cohorts =
@@ -58,7 +63,7 @@ function cohortOptions(record: RunRecord): Map<string, string> {
   return out;
 }
 
-export function workshopCohortRows(record: RunRecord): WorkshopCohortRow[] {
+export function workshopCohortRows(record: WorkshopRecord): WorkshopCohortRow[] {
   const keys = histogramKeys(record.intervals);
   const cohorts = [
     ...new Set(keys.map((k) => COHORT_KEY.exec(k)?.[2]).filter((c): c is string => c !== undefined)),
@@ -79,7 +84,7 @@ export function workshopCohortRows(record: RunRecord): WorkshopCohortRow[] {
   });
 }
 
-export function workshopSections(record: RunRecord): (SectionDef & { pictures?: SectionPicture[] })[] {
+export function workshopSections(record: WorkshopRecord): (SectionDef & { pictures?: SectionPicture[] })[] {
   const isWorkshop = record.events.some(
     (e) => e.type === 'canary' || (e.type === 'step' && (e.step === 'gitpull' || e.step === 'browser')),
   );
