@@ -137,7 +137,11 @@ export async function runCanary(c: CanaryInput): Promise<CanaryResult> {
     for (let attempt = 1; ; attempt++) {
       await cell.locator('.jp-InputArea-editor').click();
       await page.keyboard.press('Shift+Enter');
-      const started = await waitUntil(bound, 5000, async () => !/\[\s*\]/.test((await prompt.textContent()) ?? ''));
+      const started = await waitUntil(
+        bound,
+        5000,
+        async () => !/\[\s*\]/.test((await prompt.textContent()) ?? ''),
+      );
       if (started || attempt >= 3) break;
     }
     await out.first().waitFor({ state: 'visible' });
