@@ -93,19 +93,10 @@ export function workshopSections(record: WorkshopRecord): (SectionDef & { pictur
   const out: (SectionDef & { pictures?: SectionPicture[] })[] = [];
   const cell = (f: { p50: number; p95: number; count: number } | undefined) =>
     f ? `${formatMs(f.p50)} / ${formatMs(f.p95)} (${f.count})` : '–';
-  const table = [
-    ['cohort', 'server options', ...COLUMNS.map((m) => `${m} p50 / p95 (n)`)],
-    ...rows.map((r) => [r.cohort, r.options, ...COLUMNS.map((m) => cell(r.figures[m]))]),
-  ];
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length))) ?? [];
-  const text = table
-    .map((row) =>
-      row
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  const details = rows.map((r) => ({
+    heading: `${r.cohort}: ${r.options || 'default server'}`,
+    code: COLUMNS.map((m) => `${m.padEnd(15)} p50 / p95 (n)  ${cell(r.figures[m])}`).join('\n'),
+  }));
   out.push({
     id: 'workshop',
     title: 'Per cohort: server profile, nbgitpuller, browser',
@@ -114,9 +105,7 @@ export function workshopSections(record: WorkshopRecord): (SectionDef & { pictur
       'server ready. launch.gitpull: ready to the nbgitpuller link followed through the hub and the pull finished (protocol-level ' +
       'attendees). browser.ready: a canary in headless Chromium, from the login page and the link to JupyterLab showing the notebook ' +
       'with its kernel idle (it follows the nbgitpuller link itself, so its pull is inside). browser.cell: one cell run from the UI until its output shows.',
-    ...(rows.length > 0
-      ? { details: [{ heading: 'p50 / p95 per cohort', code: text }] }
-      : { note: 'No per-cohort figures were recorded.' }),
+    ...(rows.length > 0 ? { details } : { note: 'No per-cohort figures were recorded.' }),
   });
   const canaries = record.events.filter((e) => e.type === 'canary');
   if (canaries.length > 0) {
