@@ -165,7 +165,7 @@ export async function ensureDebian13Root(
       });
     }
     const mirror = debianMirror(env);
-    log(`building the Debian 13 root (${st.why}) in ${p.dir} from ${mirror}; this takes about 2 minutes`);
+    log(`building the Debian 13 root (${st.why}) in ${p.dir} from ${mirror}; this takes 4 minutes or more (JupyterLab brings ~1 GB of Debian node packages)`);
     removeRootDir(p.partial);
     const started = Date.now();
     await runMmdebstrap(p.partial, mirror, log, opts.timeoutMs ?? 20 * 60_000);
@@ -196,7 +196,7 @@ export function notRootError(why: string): InputError {
   return new InputError('STACK_ROOT_MISSING', `the debian13 stack needs its Debian 13 root (${why})`, {
     hint: [
       'Two ways forward:',
-      '  1. as root, build it (about 2 minutes, ~1 GB, once):  npm run bootstrap -- --with-stack debian13',
+      '  1. as root, build it (4+ minutes, ~1.8 GB, once):  npm run bootstrap -- --with-stack debian13',
       '  2. bring your own interpreter with JupyterHub 5 (a venv with jupyterhub, jupyter-server, ipykernel,',
       "     'dask[distributed]', xarray):  REHEARSE_PYTHON=/path/to/venv/bin/python rehearse up local --stack custom",
     ].join('\n'),

@@ -10,6 +10,11 @@
  * that token (BinderHub passes `--ServerApp.token=`); without one it runs the hub-authenticated
  * `jupyterhub-singleuser`. The `image` option names the emulated image `local/<org>/<repo>:<ref>`,
  * whose repo folder is copied into the user's home, as a repo2docker image would carry it.
+ *
+ * For workshop scenarios (issue hub-workshops) the hub also behaves like a 2i2c hub: servers
+ * started without a Binder token honour a KubeSpawner-style profile list (profiles.ts; same
+ * user_options, same validation messages), named servers are allowed, and people log in through
+ * a DummyAuthenticator form whose one password comes from REHEARSE_LOGIN_PASSWORD.
  */
 
 export interface HubSettings {
