@@ -128,9 +128,3 @@ export function trendKey(metric: TrendMetric, tags?: SampleTags): string {
 export function cohortKey(metric: TrendMetric, cohort: string): string {
   return `${metric}{cohort=${cohort}}`;
 }
-
-/** `launch.ready{cohort=large}` → ['launch.ready', 'large']; other keys → undefined. */
-export function parseCohortKey(key: string): [string, string] | undefined {
-  const m = /^([a-z][a-z0-9_.]*)\{cohort=([^}]+)\}$/.exec(key);
-  return m ? [m[1] as string, m[2] as string] : undefined;
-}
