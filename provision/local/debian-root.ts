@@ -165,7 +165,9 @@ export async function ensureDebian13Root(
       });
     }
     const mirror = debianMirror(env);
-    log(`building the Debian 13 root (${st.why}) in ${p.dir} from ${mirror}; this takes 4 minutes or more (JupyterLab brings ~1 GB of Debian node packages)`);
+    log(
+      `building the Debian 13 root (${st.why}) in ${p.dir} from ${mirror}; this takes 4 minutes or more (JupyterLab brings ~1 GB of Debian node packages)`,
+    );
     removeRootDir(p.partial);
     const started = Date.now();
     await runMmdebstrap(p.partial, mirror, log, opts.timeoutMs ?? 20 * 60_000);
