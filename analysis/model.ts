@@ -7,6 +7,7 @@
 import type { Spread } from '../core/random.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { DEFAULT_NODE_OVERHEAD, type NodeOverhead, type Resources } from './node-capacity.js';
+import { profileWeightedRequest } from './profile-sizing.js';
 
 export type Origin = 'measured' | 'default' | 'scenario';
 
@@ -123,7 +124,9 @@ export function defaultParams(scenario: Scenario): ModelParams {
   const local = t.kind === 'local';
   const cap = scenario.capacity;
   const ready = cap?.nodeReady ?? 5 * MIN;
-  const request: Resources = cap ? { memory: cap.user.memory, cpu: cap.user.cpu } : { memory: 0, cpu: 0 };
+  const byProfile = profileWeightedRequest(scenario);
+  const request: Resources =
+    byProfile?.request ?? (cap ? { memory: cap.user.memory, cpu: cap.user.cpu } : { memory: 0, cpu: 0 });
   const spawnLimit = t.kind === 'binderhub' ? 100 : 64;
   return {
     nodeReady: cap
@@ -192,12 +195,16 @@ export function defaultParams(scenario: Scenario): ModelParams {
       ? scen(
           {
             request,
-            limit: {
-              memory: cap.user.limit?.memory ?? request.memory,
-              cpu: cap.user.limit?.cpu ?? request.cpu,
-            },
+            limit: byProfile
+              ? request
+              : {
+                  memory: cap.user.limit?.memory ?? request.memory,
+                  cpu: cap.user.limit?.cpu ?? request.cpu,
+                },
           },
-          'capacity.user (a limit not given = its guarantee: oversubscription 1 for events, §3.4)',
+          byProfile
+            ? `${byProfile.source} (limit = guarantee)`
+            : 'capacity.user (a limit not given = its guarantee: oversubscription 1 for events, §3.4)',
         )
       : dflt({ request, limit: request }, 'no capacity section'),
     cellExec: dflt({ median: 2 * S, p95: 10 * S }, 'no published figure: a workshop cell'),

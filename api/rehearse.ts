@@ -9,6 +9,7 @@ import { runHealthError } from '../loadgen/leftovers/run-health.js';
 import type { ObserveSpec } from '../loadgen/observe/attach.js';
 import type { RunSummary } from '../loadgen/record/types.js';
 import type { RehearseResult } from '../loadgen/run.js';
+import { profileRefusal } from '../loadgen/workshop/summary.js';
 import { type LoadedScenario, loadScenario } from '../scenarios/load.js';
 import { type LibraryIO, processIO } from './io.js';
 import type { RehearseOptions } from './options.js';
@@ -75,7 +76,14 @@ export async function rehearse(
   let target: OpenTarget | undefined;
   let recordDir: string | undefined;
   try {
-    target = await openTarget(io, loaded.scenario, options);
+    target = await openTarget(io, loaded.scenario, { ...options, loaded });
+    if (target.workshop && workers) {
+      throw new InputError(
+        'FLAG_INVALID',
+        'workshop scenarios (server options, gitpull, browser) run without --workers',
+        { hint: 'Run them from one process; canaries and the nbgitpuller step are not sharded yet.' },
+      );
+    }
     await refuseDirtyHub(io, target, options);
     const common = {
       loaded,
@@ -95,7 +103,12 @@ export async function rehearse(
     const result =
       workersMod && workers
         ? await workersMod.runWorkers({ ...common, io, flags: options, workers, target })
-        : await runPlan({ ...common, target: target.adapter, owned: target.owned });
+        : await runPlan({
+            ...common,
+            target: target.adapter,
+            owned: target.owned,
+            ...(target.workshop ? { workshop: target.workshop } : {}),
+          });
     recordDir = result.dir;
     return { dryRun: false, ...judgeOutcome(result, stop.aborted || abort.aborted), dir: result.dir };
   } finally {
@@ -123,7 +136,8 @@ async function refuseDirtyHub(io: LibraryIO, target: OpenTarget, options: Rehear
 
 /**
  * The exit-code policy of a rehearsal (ARCHITECTURE.md, exit codes): 3 when BinderHub rate-limited
- * us or every launch was refused or could not reach the target; 1 when no worker delivered data,
+ * us or every launch was refused or could not reach the target; 2 when the hub refused a cohort's
+ * server options (profile slug or choice); 1 when no worker delivered data,
  * when the hub was unreachable during the run or leftovers remain after it, when workers were lost
  * with their users, or when the run was interrupted; 99 when a threshold failed; else 0.
  */
@@ -155,6 +169,15 @@ export function judgeOutcome(
           hint: 'Check the workers above: for k8s, `kubectl describe pod -l app.kubernetes.io/name=rehearse` (image pull, scheduling, quota); for local, their stderr.',
         },
       ),
+    );
+  }
+  // The hub refused a cohort's server options (unknown profile slug or choice): bad input, exit 2.
+  const refused = profileRefusal(result.dir);
+  if (refused) {
+    return fail(
+      new InputError('PROFILE_INVALID', `the hub refused the server options: ${refused}`, {
+        hint: "Use a profile slug and choices of the hub's profile_list (KubeSpawner lists them in the message).",
+      }),
     );
   }
   if (summary.verdict === 'fail') return { exitCode: ExitCode.thresholdsFailed, summary, notes: [] };

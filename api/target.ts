@@ -1,10 +1,13 @@
+import { dirname } from 'node:path';
 import { InputError, RehearseError, TargetError } from '../core/errors.js';
 import type { TargetSpec } from '../loadgen/distributed/config.js';
 import type { LedgerResource } from '../loadgen/record/ledger.js';
 import type { TargetAdapter } from '../loadgen/runner/targets.js';
+import type { LoadedScenario } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { LibraryIO } from './io.js';
 import type { RehearseOptions } from './options.js';
+import { readLoginPassword, type WorkshopParts } from './workshop.js';
 
 /**
  * The target of a rehearsal (and of `rehearse check`): the local stack (brought up when nothing runs, and down after),
@@ -26,6 +29,8 @@ export interface OpenTarget {
   hubToken?: string;
   /** The local target's stack id. */
   localStackId?: string;
+  /** Workshop steps after each launch (api/workshop.ts), when the scenario is a workshop scenario. */
+  workshop?: WorkshopParts['workshop'];
   close(): Promise<void>;
   /** After close(): true when nothing opening it created is left running. */
   ownedGone?(): boolean;
@@ -38,8 +43,48 @@ const LOCAL_TOKEN_ENV = 'REHEARSE_WORKER_HUB_TOKEN';
 export async function openTarget(
   io: LibraryIO,
   scenario: Pick<Scenario, 'target' | 'repo'>,
-  flags: Pick<RehearseOptions, 'stateDir' | 'stack'> & { reposDir?: string },
+  flags: Pick<RehearseOptions, 'stateDir' | 'stack'> & {
+    reposDir?: string;
+    /** The whole scenario: a workshop scenario (api/workshop.ts) launches through the hub's API. */
+    loaded?: Pick<LoadedScenario, 'scenario' | 'baseDir'>;
+  },
 ): Promise<OpenTarget> {
+  const target = await openTargetPlain(io, scenario, flags);
+  const { isWorkshop, workshopParts } = await import('./workshop.js');
+  if (!flags.loaded || !isWorkshop(flags.loaded.scenario)) return target;
+  if (target.spec.kind === 'binderhub') {
+    throw new InputError(
+      'WORKSHOP_TARGET',
+      'server options, gitpull and browser canaries need a JupyterHub target',
+      {
+        hint: 'Use target kind jupyterhub (or local): a BinderHub launch takes no user options.',
+      },
+    );
+  }
+  const hub =
+    target.spec.kind === 'local'
+      ? {
+          hubUrl: target.spec.hubUrl as string,
+          adminToken: target.childEnv[LOCAL_TOKEN_ENV],
+          stateDir: target.stateDir,
+          loginPassword: target.stateDir ? readLoginPassword(target.stateDir) : undefined,
+          runTag: Math.random().toString(36).slice(2, 6),
+        }
+      : {
+          hubUrl: target.spec.hubUrl ?? '',
+          adminToken: scenario.target.kind === 'jupyterhub' ? io.env[scenario.target.tokenEnv] : undefined,
+          tokenEnv: target.spec.tokenEnv,
+          runTag: target.spec.kind === 'jupyterhub' ? target.spec.runTag : '',
+        };
+  const parts = await workshopParts(io, flags.loaded, hub, target.adapter.describe(), target.launchTimeoutMs);
+  return { ...target, adapter: parts.adapter, forRepo: () => parts.adapter, workshop: parts.workshop };
+}
+
+async function openTargetPlain(
+  io: LibraryIO,
+  scenario: Pick<Scenario, 'target' | 'repo'>,
+  flags: Pick<RehearseOptions, 'stateDir' | 'stack'> & { reposDir?: string },
+): Promise<OpenTarget & { stateDir?: string }> {
   const { BinderTarget, JupyterHubTarget } = await import('../loadgen/runner/targets.js');
   const launchTimeoutMs = LAUNCH_TIMEOUT_MS;
   const t = scenario.target;
@@ -105,6 +150,7 @@ export async function openTarget(
         local: { ...state.settings },
       },
       childEnv: hubToken ? { [LOCAL_TOKEN_ENV]: hubToken } : {},
+      stateDir: dirname(state.tokenFile),
       launchTimeoutMs,
       ...(hubToken ? { hubToken } : {}),
       localStackId: state.stackId,

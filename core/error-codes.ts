@@ -5,6 +5,8 @@
 export const ERROR_CODES = [
   'AT_INVALID',
   'AT_MISSING',
+  'BROWSER_FAILED',
+  'BROWSER_TIMEOUT',
   'CAPACITY_MISSING',
   'CELL_FAILED',
   'CHECK_INPUT',
@@ -18,6 +20,8 @@ export const ERROR_CODES = [
   'DURATION_INVALID',
   'FLAG_INVALID',
   'FLAVOR_UNSUPPORTED',
+  'GITPULL_FAILED',
+  'GITPULL_REPO_MISSING',
   'GUARDRAIL',
   'HELM_VALUES_INVALID',
   'HUB_UNREACHABLE',
@@ -50,6 +54,7 @@ export const ERROR_CODES = [
   'PLAN_INVALID',
   'PLAN_MISSING',
   'PRESCALE_STEP_UNKNOWN',
+  'PROFILE_INVALID',
   'PROVIDER_SCHEMA',
   'PROXY_TOKEN_MISSING',
   'QUANTITY_INVALID',
@@ -94,6 +99,7 @@ export const ERROR_CODES = [
   'WORKER_INDEX',
   'WORKER_START_TOO_FAR',
   'WORKER_VERSION_MISMATCH',
+  'WORKSHOP_TARGET',
 ] as const;
 /**
  * The protocol clients' failures (loadgen/clients/): one family per client, the rest of the code

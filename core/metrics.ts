@@ -32,6 +32,18 @@ export const TREND_METRICS = [
   'cell.exec',
   /** leaving: close the socket, delete the kernel, stop the server, delete the user. */
   'leave',
+  /**
+   * server ready → the nbgitpuller link followed through the hub (user-redirect chain, the pull's
+   * event stream) until nbgitpuller says `finished`: the workshop content is in the home.
+   */
+  'launch.gitpull',
+  /**
+   * browser canary: navigation to the link a person clicks (first request) → JupyterLab shows the
+   * notebook with its kernel idle. Includes the login page when the canary logs in.
+   */
+  'browser.ready',
+  /** browser canary: run one cell from JupyterLab's UI → its output shown on the page. */
+  'browser.cell',
   /** how late the generator itself started a step, against its scheduled time. */
   'generator.lag',
   /** event-loop delay of the generator process, sampled every 100 ms. */
@@ -81,13 +93,26 @@ export const FAILURE_REASONS = [
   'launch-retried',
   /** The launch failed while the health probe found the hub (or BinderHub) unreachable. */
   'hub-down',
+  /** The hub refused the server options: unknown profile slug, choice or unlisted value. */
+  'profile-invalid',
+  /** nbgitpuller's event stream ended in `error`, or the link's redirect chain broke. */
+  'gitpull-failed',
+  /** A browser canary did not reach an interactive JupyterLab (or its cell output) in its bound. */
+  'browser-timeout',
+  /** A browser canary failed otherwise (login refused, page error, Chromium missing or crashed). */
+  'browser-failed',
   'other',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
-/** Tags a trend sample may carry. Only `cell` splits histograms (one per code cell index). */
+/**
+ * Tags a trend sample may carry. `cell` splits histograms (one per code cell index); `cohort`
+ * (the cohort name, which carries its server profile) adds a per-cohort histogram beside the
+ * metric's own, so a report shows "large" launches beside "small" ones.
+ */
 export interface SampleTags {
   cell?: number;
+  cohort?: string;
 }
 
 /** What a step emits into the sink. `t` is ms since the run's start on the runner's clock. */
@@ -99,4 +124,9 @@ export type Sample =
 /** Histogram key: the metric, or `cell.exec{cell=3}` for a per-cell histogram. */
 export function trendKey(metric: TrendMetric, tags?: SampleTags): string {
   return tags?.cell === undefined ? metric : `${metric}{cell=${tags.cell}}`;
+}
+
+/** Per-cohort histogram key: `launch.ready{cohort=large}`. */
+export function cohortKey(metric: TrendMetric, cohort: string): string {
+  return `${metric}{cohort=${cohort}}`;
 }

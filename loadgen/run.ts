@@ -58,6 +58,8 @@ export interface RehearseOptions {
   healthProbe?: false | { everyMs?: number; timeoutMs?: number };
   /** Sees the record as it is written (`run --live`). */
   tap?: RecordTap;
+  /** Workshop steps after each launch, made once the record folder exists (canary screenshots go there). */
+  workshop?: (o: { recordDir: string; plannedUsers: number }) => UserContext['workshop'];
 }
 
 export interface RehearseResult {
@@ -83,6 +85,7 @@ export interface ExecuteOptions {
   sampleLoopDelay?: boolean;
   openServer?: UserContext['openServer'];
   hubHealth?: UserContext['hubHealth'];
+  workshop?: UserContext['workshop'];
   onInterval(rec: IntervalRecord): void;
   event(ev: RunEvent): void;
   onUserEnd?: (r: UserResult) => void;
@@ -138,6 +141,7 @@ export async function executePlan(o: ExecuteOptions): Promise<PlanExecution> {
         cellTimeoutMs: o.cellTimeoutMs ?? 600_000,
         openServer: o.openServer,
         hubHealth: o.hubHealth,
+        workshop: o.workshop,
       },
       // Only when a threshold asks for it: the live snapshot summarises histograms (not free at scale).
       shouldStop: o.thresholds.some((th) => th.abortOnFail)
@@ -213,6 +217,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     sampleLoopDelay: o.sampleLoopDelay,
     openServer,
     hubHealth: probe,
+    workshop: o.workshop?.({ recordDir: recorder.dir, plannedUsers: plan.arrivals.length }),
     onInterval: recorder.interval,
     event: recorder.event,
   });

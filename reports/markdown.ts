@@ -63,6 +63,8 @@ export function renderMarkdown(page: MarkdownInput): string {
       const mark = s.noteTone === 'good' ? '✅ ' : s.noteTone === 'warn' ? '⚠️ ' : '';
       out.push(...s.note.split('\n').map((l, i) => `> ${i === 0 ? mark : ''}${escapeMarkdown(l)}`), '');
     }
+    for (const p of s.pictures ?? [])
+      out.push(`![${escapeMarkdown(p.alt)}](${encodeURI(p.file)})`, '', `*${escapeMarkdown(p.caption)}*`, '');
     for (const d of s.details ?? []) {
       out.push(`#### ${escapeMarkdown(d.heading)}`, '');
       if (d.text) out.push(escapeMarkdown(d.text), '');

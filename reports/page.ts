@@ -52,6 +52,8 @@ export interface PageSection {
   noteTone?: 'info' | 'good' | 'warn';
   /** Items under the chart, e.g. one per failing notebook cell: a heading, a line of text, a code excerpt. */
   details?: SectionDetail[];
+  /** Pictures (browser canary screenshots): `src` for HTML (a data: URI), `file` for Markdown (relative). */
+  pictures?: { src: string; file: string; alt: string; caption: string }[];
 }
 
 export interface SectionDetail {
@@ -157,8 +159,18 @@ function sectionBlock(s: PageSection): string {
   return (
     `<section class="report-section" id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>` +
     (s.description ? `<p class="description">${escapeHtml(s.description)}</p>` : '') +
-    `${figure}${note}${details.join('')}</section>`
+    `${figure}${note}${details.join('')}${pictures(s)}</section>`
   );
+}
+
+function pictures(s: PageSection): string {
+  return (s.pictures ?? [])
+    .map(
+      (p) =>
+        `<figure class="screenshot"><img src="${escapeHtml(p.src)}" alt="${escapeHtml(p.alt)}" style="max-width:100%;border:1px solid #ccc">` +
+        `<figcaption>${escapeHtml(p.caption)}</figcaption></figure>`,
+    )
+    .join('');
 }
 
 function footerLine(line: string): string {

@@ -9,7 +9,7 @@
  * A partial record (no summary.json, or a run that did not end normally) gives a report marked
  * PARTIAL RECORD; an unreadable record throws the reader's InputError (exit 2).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type RunRecord, readRecord } from '../loadgen/record/reader.js';
 import { compareHealth } from './compare-health.js';
@@ -36,8 +36,9 @@ import {
   verdictRow,
   verdictSummary,
 } from './run-page.js';
-import { generatorVerdict, type RunReportExtras, runSections } from './run-sections.js';
+import { generatorVerdict, type RunReportExtras, runSections, type SectionDef } from './run-sections.js';
 import { generatorHealth } from './specs/generator-health.js';
+import { type SectionPicture, workshopSections } from './workshop-sections.js';
 
 export interface RunReportOptions extends RunReportExtras {
   /** Where to write the files (default: the record's folder). */
@@ -69,9 +70,12 @@ export async function buildRunPage(
     health && base
       ? slowerCells(compareHealth(base, health, { factor: extras.slowerFactor ?? 2 }))
       : undefined;
-  const defs = health ? healthSections(health, slower) : runSections(record, extras);
+  const defs: (SectionDef & { pictures?: SectionPicture[] })[] = health
+    ? healthSections(health, slower)
+    : [...runSections(record, extras), ...workshopSections(record)];
   for (const def of defs) {
     const section: PageSection = { id: def.id, title: def.title, description: def.description };
+    if (def.pictures) section.pictures = embedPictures(record.dir, def.pictures);
     if (def.details) section.details = def.details;
     if (def.spec) {
       const r = await renderSvg(def.spec);
@@ -99,6 +103,16 @@ export async function buildRunPage(
     footer: footer(record),
   };
   return { page, warnings };
+}
+
+/** Screenshots inlined as data: URIs (the HTML page stays one self-contained file). */
+function embedPictures(dir: string, pictures: SectionPicture[]): NonNullable<PageSection['pictures']> {
+  return pictures
+    .filter((p) => existsSync(join(dir, p.file)))
+    .map((p) => ({
+      ...p,
+      src: `data:image/png;base64,${readFileSync(join(dir, p.file)).toString('base64')}`,
+    }));
 }
 
 export async function writeRunReport(dir: string, opts: RunReportOptions = {}): Promise<RunReportFiles> {

@@ -18,6 +18,7 @@ import {
   tryParseQuantity,
 } from '../core/duration.js';
 import { parseOne } from '../core/slo.js';
+import { browserSchema, gitpullSchema, hubAuthSchema, serverOptionFields } from './workshop.js';
 
 /** A schema-level message for wrong values that leaves missing keys to the parse-level map. */
 const unlessMissing = (message: string) => ({
@@ -129,6 +130,7 @@ const jupyterhubTarget = z
     kind: z.literal('jupyterhub'),
     url: httpUrl('JupyterHub base URL'),
     tokenEnv: tokenEnv('name of the environment variable holding an admin-scoped JupyterHub API token'),
+    auth: hubAuthSchema.optional(),
   })
   .strict()
   .describe('a plain JupyterHub: servers are started through its REST API');
@@ -229,6 +231,7 @@ const cohortSchema = z
     users: optionalInt(1, 'simulated attendees (a list arrival defaults it to at.length)'),
     start: duration('when the cohort starts, from the start of the run').prefault('0s'),
     arrival: arrivalSchema,
+    ...serverOptionFields,
   })
   .strict()
   .superRefine((cohort, ctx) => {
@@ -296,6 +299,8 @@ const sessionSchema = z
       .enum(['stop', 'keep'], unlessMissing('expected stop or keep'))
       .default('stop')
       .describe('stop: shut the server down when leaving; keep: leave it for the culler'),
+    gitpull: gitpullSchema.optional(),
+    browser: browserSchema.optional(),
   })
   .strict()
   .describe('what each simulated attendee does once their server is ready');
@@ -392,6 +397,18 @@ const capacitySchema = z
       .min(1)
       .describe('node flavors to consider, e.g. [m3.large] on Jetstream2'),
     nodeReady: duration('time for a new node to join and become Ready after a scale-up'),
+    profiles: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            memory: memoryQuantity().describe('memory guarantee of a server of this profile'),
+            cpu: z.number().positive().optional().describe('CPU guarantee (default: user.cpu)'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('server size per profile slug: cohorts with a profile are sized by it instead of `user`'),
   })
   .strict()
   .describe('read by `rehearse plan` to size the node groups');

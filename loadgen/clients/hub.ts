@@ -94,6 +94,11 @@ export class HubClient {
     return { status: a.status as 201 | 202 };
   }
 
+  /** Remove a stopped named server: DELETE …/servers/{name} with {"remove": true} (204 or 202). */
+  async removeNamedServer(name: string, serverName: string): Promise<void> {
+    await this.#call('DELETE', serverPath(name, serverName), [202, 204], { json: { remove: true } });
+  }
+
   /** DELETE the user's server; 204 = stopped, 202 = stop pending. */
   async stopServer(name: string, opts: { serverName?: string } = {}): Promise<{ status: 202 | 204 }> {
     const a = await this.#call('DELETE', serverPath(name, opts.serverName), [202, 204]);

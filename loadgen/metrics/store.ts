@@ -14,7 +14,7 @@
  */
 
 import { recordMs } from '../../core/hdr.js';
-import { type Sample, type TrendMetric, trendKey } from '../../core/metrics.js';
+import { cohortKey, type Sample, type TrendMetric, trendKey } from '../../core/metrics.js';
 import type { IntervalRecord } from '../record/types.js';
 import { type MetricsSummary, MetricTotals } from './totals.js';
 
@@ -31,6 +31,8 @@ function addSample(totals: MetricTotals, s: Sample): void {
     case 'trend':
       recordMs(totals.histogram(s.metric), s.value);
       if (s.tags?.cell !== undefined) recordMs(totals.histogram(trendKey(s.metric, s.tags)), s.value);
+      else if (s.tags?.cohort !== undefined)
+        recordMs(totals.histogram(cohortKey(s.metric, s.tags.cohort)), s.value);
       return;
     case 'rate':
       totals.addRate(s.metric, s.hit ? 1 : 0, 1);

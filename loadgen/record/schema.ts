@@ -23,7 +23,17 @@ import {
 
 const runStatus = z.enum(['running', 'completed', 'aborted', 'failed']);
 const failureReason = z.enum(FAILURE_REASONS);
-const stepName = z.enum(['launch', 'kernel.start', 'ws.connect', 'cell.exec', 'think', 'idle', 'leave']);
+const stepName = z.enum([
+  'launch',
+  'kernel.start',
+  'ws.connect',
+  'cell.exec',
+  'think',
+  'idle',
+  'leave',
+  'gitpull',
+  'browser',
+]);
 const count = z.number().int().nonnegative();
 const stack = z.object({
   name: z.string(),
@@ -120,6 +130,19 @@ const eventUnion = z.discriminatedUnion('type', [
     detail: z.string(),
   }),
   z.object({ type: z.literal('hub-recovery'), t: z.number(), service: hubService, downMs: z.number() }),
+  z.object({
+    type: z.literal('canary'),
+    t: z.number(),
+    user: z.string(),
+    cohort: z.string(),
+    ok: z.boolean(),
+    stage: z.string(),
+    readyMs: z.number().optional(),
+    cellMs: z.number().optional(),
+    screenshot: z.string().optional(),
+    reason: failureReason.optional(),
+    message: z.string().optional(),
+  }),
   z.object({ type: z.literal('run-end'), t: z.number(), status: runStatus }),
 ]);
 

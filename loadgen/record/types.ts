@@ -68,7 +68,16 @@ export interface HubOutage {
   detail: string;
 }
 
-export type StepName = 'launch' | 'kernel.start' | 'ws.connect' | 'cell.exec' | 'think' | 'idle' | 'leave';
+export type StepName =
+  | 'launch'
+  | 'kernel.start'
+  | 'ws.connect'
+  | 'cell.exec'
+  | 'think'
+  | 'idle'
+  | 'leave'
+  | 'gitpull'
+  | 'browser';
 
 export type RunEvent =
   | { type: 'run-start'; t: number; plannedUsers: number }
@@ -111,6 +120,22 @@ export type RunEvent =
   /** The hub health probe (loadgen/runner/hub-health.ts): `t` is the first failed check. */
   | { type: 'hub-outage'; t: number; service: HubService; detectedAt: number; detail: string }
   | { type: 'hub-recovery'; t: number; service: HubService; downMs: number }
+  | {
+      /** A browser canary's outcome (loadgen/workshop/browser.ts); its screenshot is in the record. */
+      type: 'canary';
+      t: number;
+      user: string;
+      cohort: string;
+      ok: boolean;
+      /** Where it got to: login, link, notebook, kernel-idle, cell, done. */
+      stage: string;
+      readyMs?: number;
+      cellMs?: number;
+      /** Path relative to the record folder, e.g. canaries/u0001.png. */
+      screenshot?: string;
+      reason?: FailureReason;
+      message?: string;
+    }
   | { type: 'run-end'; t: number; status: RunStatus };
 
 /** One closed interval of metrics; histograms are HDR, compressed base64, values in microseconds. */

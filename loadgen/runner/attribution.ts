@@ -2,6 +2,7 @@ import type { FailureReason, TrendMetric } from '../../core/metrics.js';
 import { BinderLaunchError, type PhaseMark, type TimedSpawnerMark } from '../clients/binder.js';
 import { HubApiError } from '../clients/hub.js';
 import { KernelError } from '../clients/kernel-rest.js';
+import { workshopFailureReason } from '../workshop/reasons.js';
 
 /**
  * Splitting a launch into sub-phases from what the BinderHub stream (or the JupyterHub progress
@@ -56,6 +57,8 @@ export function launchSubPhases(
 
 /** The failure reason of an error thrown by a step (the taxonomy of core/metrics.ts). */
 export function failureReason(err: unknown): FailureReason {
+  const workshop = workshopFailureReason(err);
+  if (workshop) return workshop;
   if (err instanceof BinderLaunchError) {
     switch (err.reason) {
       case 'rate-limit':

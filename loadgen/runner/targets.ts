@@ -49,7 +49,12 @@ export interface CleanupLine {
 
 export interface TargetAdapter {
   describe(): RecordedTarget;
-  launch(user: string, t0: number, opts: { signal: AbortSignal; now: () => number }): Promise<LaunchResult>;
+  /** `cohort`: the attendee's cohort (its server options, for targets that send them). */
+  launch(
+    user: string,
+    t0: number,
+    opts: { signal: AbortSignal; now: () => number; cohort?: string },
+  ): Promise<LaunchResult>;
   /** `timeoutMs` bounds each wait (shortened when the run is being aborted). */
   stop(server: LaunchResult, opts?: { timeoutMs?: number }): Promise<CleanupLine[]>;
   /** What `launch(user)` is about to create, for the run's ledger (loadgen/record/ledger.ts). */

@@ -8,6 +8,7 @@ import { JupyterServerClient } from '../clients/kernel-rest.js';
 import type { Clock } from '../clock.js';
 import type { CodeCell } from '../notebook.js';
 import type { RunEvent, StepName } from '../record/types.js';
+import type { WorkshopSteps } from '../workshop/steps.js';
 import { failureReason } from './attribution.js';
 import { attemptCleanup } from './cleanup.js';
 import type { HubHealthProbe } from './hub-health.js';
@@ -119,6 +120,8 @@ export interface UserContext {
   openServer?: (server: LaunchResult, o: { protocol: 'v1' | 'legacy'; timeoutMs: number }) => ServerApi;
   /** The run's hub health probe: a launch that failed during an outage fails as `hub-down`. */
   hubHealth?: Pick<HubHealthProbe, 'hitOutage'>;
+  /** Workshop steps after the launch (nbgitpuller link, browser canary): loadgen/workshop/steps.ts. */
+  workshop?: Pick<WorkshopSteps, 'afterLaunch'>;
 }
 
 export async function runUser(ctx: UserContext, arrival: Arrival): Promise<UserResult> {
@@ -154,7 +157,8 @@ class SimulatedUser {
       metric,
       value,
       t: this.ctx.clock.now(),
-      tags: cell === undefined ? undefined : { cell },
+      // Every trend of a user carries its cohort (hence its server profile); cells keep their index.
+      tags: cell === undefined ? { cohort: this.a.cohort } : { cell },
     });
   }
 
@@ -227,6 +231,15 @@ class SimulatedUser {
     let failure: { reason: FailureReason; message: string } | undefined;
     try {
       await this.launch();
+      if (this.ctx.workshop && this.server && !this.ctx.stop.aborted) {
+        const { clock } = this.ctx;
+        await this.ctx.workshop.afterLaunch(this.a, this.server, {
+          now: () => clock.now(),
+          emit: (s) => this.ctx.emit(s),
+          event: (ev) => this.ctx.event(ev),
+          signal: this.ctx.abort,
+        });
+      }
       await this.session();
     } catch (err) {
       if (err instanceof LaunchFailure) failure = { reason: err.reason, message: err.message };
@@ -279,6 +292,7 @@ class SimulatedUser {
       this.server = await this.ctx.target.launch(this.a.id, t0, {
         signal: this.ctx.abort,
         now: () => clock.now(),
+        cohort: this.a.cohort,
       });
     } catch (err) {
       const f = await this.outageFailure(

@@ -25,9 +25,10 @@ import { withStateLock } from './state.js';
 export const DEBIAN13_SUITE = 'trixie';
 
 /**
- * What the root holds: the stack of a JupyterHub 5 hub with Dask and xarray (~0.9 GB). Adding
- * `jupyterlab` (a browser UI) brings Debian's node-* build tree with it: 2.1 GB and twice the
- * build time, measured; add it when something drives the UI. A change here rebuilds the root.
+ * What the root holds: the stack of a JupyterHub 5 hub with Dask and xarray, plus what a 2i2c-style
+ * workshop hub serves: JupyterLab 4 (the UI the browser canaries drive), nbgitpuller and git (the
+ * `session.gitpull` step). `jupyterlab` brings Debian's node-* build tree with it: ~2.1 GB and
+ * about twice the build time of the hub alone, measured. A change here rebuilds the root.
  */
 export const DEBIAN13_PACKAGES = [
   'jupyterhub',
@@ -39,10 +40,22 @@ export const DEBIAN13_PACKAGES = [
   'python3-bottleneck',
   'python3-pandas',
   'python3-numpy',
+  'jupyterlab',
+  'python3-nbgitpuller',
+  'git',
 ] as const;
 
 /** Modules the root's /usr/bin/python3 must import for the stack to count as intact. */
-export const ROOT_MODULES = ['jupyterhub', 'jupyter_server', 'ipykernel', 'dask', 'distributed', 'xarray'];
+export const ROOT_MODULES = [
+  'jupyterhub',
+  'jupyter_server',
+  'ipykernel',
+  'dask',
+  'distributed',
+  'xarray',
+  'jupyterlab',
+  'nbgitpuller',
+];
 
 export interface RootStamp {
   stamp: 1;
@@ -152,7 +165,9 @@ export async function ensureDebian13Root(
       });
     }
     const mirror = debianMirror(env);
-    log(`building the Debian 13 root (${st.why}) in ${p.dir} from ${mirror}; this takes about 2 minutes`);
+    log(
+      `building the Debian 13 root (${st.why}) in ${p.dir} from ${mirror}; this takes 4 minutes or more (JupyterLab brings ~1 GB of Debian node packages)`,
+    );
     removeRootDir(p.partial);
     const started = Date.now();
     await runMmdebstrap(p.partial, mirror, log, opts.timeoutMs ?? 20 * 60_000);
@@ -183,7 +198,7 @@ export function notRootError(why: string): InputError {
   return new InputError('STACK_ROOT_MISSING', `the debian13 stack needs its Debian 13 root (${why})`, {
     hint: [
       'Two ways forward:',
-      '  1. as root, build it (about 2 minutes, ~1 GB, once):  npm run bootstrap -- --with-stack debian13',
+      '  1. as root, build it (4+ minutes, ~1.8 GB, once):  npm run bootstrap -- --with-stack debian13',
       '  2. bring your own interpreter with JupyterHub 5 (a venv with jupyterhub, jupyter-server, ipykernel,',
       "     'dask[distributed]', xarray):  REHEARSE_PYTHON=/path/to/venv/bin/python rehearse up local --stack custom",
     ].join('\n'),

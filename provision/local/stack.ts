@@ -6,6 +6,7 @@ import { InputError, RehearseError } from '../../core/errors.js';
 import { HUB_CONFIG_PY, type HubSettings } from './hub-config.js';
 import { packageRoot } from './paths.js';
 import { freePorts, httpOk, isAlive, killGroup, startDaemon, sweepMarked, waitFor } from './processes.js';
+import { LOCAL_PROFILE_LIST } from './profiles.js';
 import { mountsUnder } from './root-exec.js';
 import { defaultStackName, openStack, type StackName, stackVersions } from './stacks.js';
 import {
@@ -102,6 +103,9 @@ async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): P
   // Kept (0600, like the hub token) so that the hub alone can be restarted on the same database
   // and proxy (restart.ts); `down` removes the folder with it.
   writeFileSync(join(dir, 'proxy-token'), `${proxyToken}\n`, { mode: 0o600 });
+  // The login form's shared password (DummyAuthenticator), beside the token: browser canaries use it.
+  const loginPassword = randomBytes(16).toString('hex');
+  writeFileSync(join(dir, 'login-password'), `${loginPassword}\n`, { mode: 0o600 });
   const [proxyPort, proxyApiPort, hubPort, frontPort] = (await freePorts(4)) as [
     number,
     number,
@@ -131,6 +135,7 @@ async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): P
     activeServerLimit: settings.activeServerLimit,
     startTimeoutSec: opts.startTimeoutSec ?? 120,
     runningAsRoot: process.getuid?.() === 0,
+    profileList: LOCAL_PROFILE_LIST,
   };
   writeFileSync(join(dir, 'hub-settings.json'), JSON.stringify(hubSettings, null, 2));
   writeFileSync(join(dir, 'jupyterhub_config.py'), HUB_CONFIG_PY);
@@ -214,6 +219,7 @@ async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): P
     const hubPid = start('hub', hub.command, hub.args, {
       CONFIGPROXY_AUTH_TOKEN: proxyToken,
       REHEARSE_HUB_TOKEN: hubToken,
+      REHEARSE_LOGIN_PASSWORD: loginPassword,
     });
     await waitFor('JupyterHub', () => httpOk(`${hubUrl}hub/api/`, (s) => s === 200), {
       timeoutMs: 90_000,
@@ -284,6 +290,7 @@ async function teardown(
     if (opts.keepLogs) {
       rmSync(join(dir, 'state.json'), { force: true });
       rmSync(join(dir, 'hub-token'), { force: true }); // logs stay for diagnosis; the secret does not
+      rmSync(join(dir, 'login-password'), { force: true });
     } else rmSync(dir, { recursive: true, force: true });
   }
   return leftovers;

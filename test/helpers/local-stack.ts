@@ -78,3 +78,23 @@ export function writeNotebook(path: string, ...sources: string[]): string {
   writeFileSync(path, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }));
   return path;
 }
+
+/**
+ * One describe block per listed stack that is also a test stack: for features that exist only on
+ * some stacks (nbgitpuller and JupyterLab 4 are in the debian13 root only). The stacks left out are
+ * named on stderr with `why`, so a narrower run is never silent.
+ */
+export function describeOnStacks(
+  only: readonly TestStackName[],
+  why: string,
+  title: string,
+  fn: (stack: TestStackName) => void,
+): void {
+  const all = testStacks();
+  const left = all.filter((s) => !only.includes(s));
+  if (left.length > 0)
+    process.stderr.write(
+      `note: "${title}" runs on ${only.join(', ')} only, not ${left.join(', ')}: ${why}\n`,
+    );
+  for (const stack of all.filter((s) => only.includes(s))) describe(`[${stack}] ${title}`, () => fn(stack));
+}
