@@ -68,6 +68,10 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       'with --workers k8s:N: namespace of the worker Job, ConfigMap and Secret (default: --namespace, else "default")',
     )
     .option('--dry-run', 'with --workers k8s:N: print the ConfigMap and Job as YAML, contact no cluster')
+    .option(
+      '--allow-dirty',
+      'run even when records of dead runs list leftovers on this hub (default: refuse; rehearse cleanup removes them)',
+    )
     .action(run(async () => (await import('./commands/run.js')).run));
   program
     .command('check')
@@ -189,6 +193,15 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option('--json', 'print the result as JSON')
     .option('--state-dir <dir>', stateDirHelp)
     .action(run(async () => (await import('./commands/local.js')).downLocal));
+  program
+    .command('cleanup')
+    .description(
+      'remove what runs that did not end normally left (hub users, servers, kernels, tokens, the local target they started), from their ledgers; exit 0 only when nothing is left',
+    )
+    .argument('[path]', 'a run record (runs/<id>) or a folder of records', 'runs')
+    .option('--dry-run', 'list what would be removed, change nothing')
+    .option('--state-dir <dir>', stateDirHelp)
+    .action(run(async () => (await import('./commands/cleanup.js')).cleanup));
   program
     .command('status')
     .description('is the target up? (exit 0 when healthy, 3 when not)')

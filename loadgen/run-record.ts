@@ -1,5 +1,6 @@
 import { cpus, hostname, totalmem } from 'node:os';
 import type { LoadedScenario } from '../scenarios/load.js';
+import { outagesFromEvents } from './record/outages.js';
 import type { IntervalRecord, RecordedTarget, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { RecordWriter } from './record/writer.js';
 import { buildSummary } from './runner/summary.js';
@@ -42,6 +43,7 @@ export interface RecorderOptions {
 export class RunRecorder {
   readonly intervals: IntervalRecord[] = [];
   private readonly failedCleanups: RunEvent[] = [];
+  private readonly healthEvents: RunEvent[] = [];
   private readonly writer: RecordWriter;
 
   constructor(private readonly o: RecorderOptions) {
@@ -80,6 +82,7 @@ export class RunRecorder {
   readonly event = (ev: RunEvent): void => {
     this.writer.event(ev);
     if (ev.type === 'cleanup' && !ev.ok) this.failedCleanups.push(ev);
+    if (ev.type === 'hub-outage' || ev.type === 'hub-recovery') this.healthEvents.push(ev);
   };
 
   /** Write summary.json and the final meta, close the record; returns the summary. */
@@ -109,7 +112,9 @@ export class RunRecorder {
       events: this.failedCleanups,
       thresholds: f.thresholds,
     });
-    const summary = f.extend ? f.extend(base) : base;
+    const outages = outagesFromEvents(this.healthEvents);
+    const withOutages = outages.length > 0 ? { ...base, outages } : base;
+    const summary = f.extend ? f.extend(withOutages) : withOutages;
     this.writer.finish(summary, f.status, f.stopReason);
     this.writer.close();
     return summary;

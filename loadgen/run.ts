@@ -4,13 +4,16 @@ import { MetricStore } from './metrics/store.js';
 import type { CodeCell } from './notebook.js';
 import { attachObserver, type ObserveSpec } from './observe/attach.js';
 import { type ArrivalPlan, planArrivals } from './plan/arrivals.js';
+import { type LedgerResource, LedgerWriter } from './record/ledger.js';
 import type { IntervalRecord, RunEvent, RunStatus, RunSummary } from './record/types.js';
 import { INTERVAL_MS, RunRecorder } from './run-record.js';
+import { HubHealthProbe, healthEndpoints } from './runner/hub-health.js';
+import { ledgered } from './runner/ledgered.js';
 import { startLoopDelaySampler } from './runner/loop-delay.js';
 import type { RunReporter } from './runner/progress.js';
 import { RATE_LIMIT_STOP, type RunOutcome, runPlan } from './runner/runner.js';
 import type { TargetAdapter } from './runner/targets.js';
-import type { UserContext, UserResult } from './runner/user.js';
+import { realServerApi, type UserContext, type UserResult } from './runner/user.js';
 import { checkAbort, type Threshold, thresholdPercentiles } from './thresholds.js';
 
 /**
@@ -47,6 +50,10 @@ export interface RehearseOptions {
   openServer?: UserContext['openServer'];
   /** Watch the hub's Kubernetes cluster during the run (cluster.json in the record). */
   observe?: ObserveSpec;
+  /** Resources the caller created for this run (the local stack it started): into the ledger. */
+  owned?: LedgerResource[];
+  /** Hub health probe (default on, every 3 s); `false` only for tests that drive a fake clock. */
+  healthProbe?: false | { everyMs?: number; timeoutMs?: number };
 }
 
 export interface RehearseResult {
@@ -71,6 +78,7 @@ export interface ExecuteOptions {
   cellTimeoutMs?: number;
   sampleLoopDelay?: boolean;
   openServer?: UserContext['openServer'];
+  hubHealth?: UserContext['hubHealth'];
   onInterval(rec: IntervalRecord): void;
   event(ev: RunEvent): void;
   onUserEnd?: (r: UserResult) => void;
@@ -125,6 +133,7 @@ export async function executePlan(o: ExecuteOptions): Promise<PlanExecution> {
         stepTimeoutMs: o.stepTimeoutMs ?? 120_000,
         cellTimeoutMs: o.cellTimeoutMs ?? 600_000,
         openServer: o.openServer,
+        hubHealth: o.hubHealth,
       },
       // Only when a threshold asks for it: the live snapshot summarises histograms (not free at scale).
       shouldStop: o.thresholds.some((th) => th.abortOnFail)
@@ -164,6 +173,20 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     plannedUsers: plan.arrivals.length,
     startedAt: clock.wallTime(0).toISOString(),
   });
+  const ledger = LedgerWriter.open(recorder.dir);
+  for (const res of o.owned ?? []) ledger.created(ledger.intent(res));
+  const { target, openServer } = ledgered(o.target, o.openServer ?? realServerApi, ledger);
+  const endpoints = o.healthProbe === false ? [] : healthEndpoints(o.target.describe());
+  const probe =
+    endpoints.length === 0 || o.healthProbe === false
+      ? undefined
+      : new HubHealthProbe({
+          endpoints,
+          now: () => clock.now(),
+          event: recorder.event,
+          everyMs: o.healthProbe?.everyMs,
+          timeoutMs: o.healthProbe?.timeoutMs,
+        }).start();
   const observer = await attachObserver(o.observe, {
     now: () => clock.now(),
     startWallMs: clock.wallTime(0).getTime(),
@@ -172,7 +195,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const run = await executePlan({
     plan,
     clock,
-    target: o.target,
+    target,
     cells: o.cells,
     session: scenario.session,
     protocol: o.protocol ?? 'v1',
@@ -183,10 +206,13 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     stepTimeoutMs: o.stepTimeoutMs,
     cellTimeoutMs: o.cellTimeoutMs,
     sampleLoopDelay: o.sampleLoopDelay,
-    openServer: o.openServer,
+    openServer,
+    hubHealth: probe,
     onInterval: recorder.interval,
     event: recorder.event,
   });
+  await probe?.stop();
+  ledger.close();
   await observer.finish(recorder.dir);
   // Also after an error: the record is completed (status failed) so that it stays readable.
   const summary = recorder.finish({

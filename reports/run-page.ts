@@ -4,6 +4,7 @@
  * stripped of credentials and query strings: a report is shared, a token must never reach it).
  * Pure.
  */
+import { describeOutage } from '../loadgen/record/outages.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import type { RecordedTarget, RunSummary, ThresholdResult } from '../loadgen/record/types.js';
 import { formatMs, formatRate, formatThresholdValue, thresholdAgg } from './format.js';
@@ -11,6 +12,8 @@ import type { PageInput, VerdictLabel, VerdictRow } from './page.js';
 import type { GeneratorHealth } from './specs/generator-health.js';
 
 export function verdictLabel(summary: RunSummary): VerdictLabel {
+  // A hub that went down, or things left behind, fail the run whatever its thresholds say.
+  if ((summary.outages ?? []).length > 0 || summary.leftovers.length > 0) return 'FAIL';
   return summary.verdict === 'pass' ? 'PASS' : summary.verdict === 'fail' ? 'FAIL' : 'NO THRESHOLDS';
 }
 
@@ -37,6 +40,15 @@ export function verdictRow(th: ThresholdResult): VerdictRow {
 }
 
 export function verdictSummary(record: RunRecord): string {
+  const outages = record.summary.outages ?? [];
+  const hub =
+    outages.length > 0
+      ? `The hub was unreachable during the run (${outages.length} outage${outages.length > 1 ? 's' : ''}). `
+      : '';
+  return hub + thresholdSummary(record);
+}
+
+function thresholdSummary(record: RunRecord): string {
   const ths = record.summary.thresholds;
   const failed = ths.filter((t) => !t.pass).length;
   if (ths.length === 0) {
@@ -114,7 +126,13 @@ export function highlights(
 
 export function notices(record: RunRecord): string[] {
   const out = record.summary.leftovers.map((l) => `Left behind: ${l.what}. Remove it with: ${l.command}`);
-  return [...lostWorkers(record), ...out, ...record.warnings.map((w) => `While reading the record: ${w}`)];
+  const hub = (record.summary.outages ?? []).map((o) => `Hub outage: ${describeOutage(o)}`);
+  return [
+    ...hub,
+    ...lostWorkers(record),
+    ...out,
+    ...record.warnings.map((w) => `While reading the record: ${w}`),
+  ];
 }
 
 /** A distributed run whose workers did not all finish: its figures miss part of the load. */
@@ -198,6 +216,9 @@ export function junitCases(record: RunRecord): { name: string; pass: boolean; me
     pass: th.pass,
     message: `measured ${formatThresholdValue(th.expr, th.actual)}, limit ${th.op} ${formatThresholdValue(th.expr, th.limit)}`,
   }));
+  const outages = record.summary.outages ?? [];
+  if (outages.length > 0)
+    cases.push({ name: 'hub reachable', pass: false, message: outages.map(describeOutage).join('; ') });
   if (record.partial)
     cases.push({ name: 'run finished', pass: false, message: `partial record: ${partialNote(record)}` });
   return cases;

@@ -1,4 +1,5 @@
 import type { TargetSpec } from '../../loadgen/distributed/config.js';
+import type { LedgerResource } from '../../loadgen/record/ledger.js';
 import type { TargetAdapter } from '../../loadgen/runner/targets.js';
 import { InputError, RehearseError, TargetError } from '../../scenarios/errors.js';
 import type { Scenario } from '../../scenarios/schema.js';
@@ -19,7 +20,15 @@ export interface OpenTarget {
   spec: TargetSpec;
   childEnv: Record<string, string>;
   launchTimeoutMs: number;
+  /** What opening it created for the run (the local target it started): into the run's ledger. */
+  owned?: LedgerResource[];
+  /** The hub API token when we hold one (the local target's): the dirty-hub check uses it. */
+  hubToken?: string;
+  /** The local target's stack id. */
+  localStackId?: string;
   close(): Promise<void>;
+  /** After close(): true when nothing opening it created is left running. */
+  ownedGone?(): boolean;
 }
 
 /** The variable that carries the local target's hub token to local workers (never argv). */
@@ -72,6 +81,7 @@ export async function openTarget(
         `using the running local target (${state.binderUrl}, stack ${state.stack?.name ?? 'debian12'}); its own settings apply\n`,
       );
     const hubToken = readToken(state);
+    let downClean = false;
     const forRepo = (spec: string) =>
       new BinderTarget({
         binderUrl: state.binderUrl,
@@ -96,9 +106,24 @@ export async function openTarget(
       },
       childEnv: hubToken ? { [LOCAL_TOKEN_ENV]: hubToken } : {},
       launchTimeoutMs,
+      ...(hubToken ? { hubToken } : {}),
+      localStackId: state.stackId,
+      owned: started
+        ? [
+            {
+              kind: 'local-stack',
+              stateDir: started.stateDir,
+              stackId: state.stackId,
+              hubUrl: state.hubUrl,
+              binderUrl: state.binderUrl,
+            },
+          ]
+        : [],
+      ownedGone: () => downClean,
       close: async () => {
         if (!started) return;
         const res = await stack.down({ stateDir: started.stateDir });
+        downClean = res.leftovers.length === 0;
         io.stderr.write(
           res.leftovers.length === 0
             ? 'local target down.\n'

@@ -40,6 +40,8 @@ export interface RunFlags {
   /** Watch the hub's cluster during the run (loadgen/observe/): cluster.json in the record. */
   kubeconfig?: string;
   dryRun?: boolean;
+  /** Run even when records of dead runs list leftovers on this hub. */
+  allowDirty?: boolean;
 }
 
 export async function run(io: CliIO, file: string, flags: RunFlags): Promise<number> {
@@ -102,9 +104,11 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
     color: term.colorEnabled(stream, io.env),
   });
   let target: OpenTarget | undefined;
+  let recordDir: string | undefined;
   try {
     // Signal handlers are in place first: Ctrl-C while the local target starts still stops it.
     target = await openTarget(io, scenario, flags);
+    await refuseDirtyHub(io, target, flags);
     const common = {
       loaded,
       runsDir: resolve(flags.out),
@@ -136,7 +140,9 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
             abort: abortCtl.signal,
             toolVersion,
             ...(observe ? { observe } : {}),
+            owned: target.owned,
           });
+    recordDir = result.dir;
     reporter.close();
     const { summary } = result;
     if (flags.json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -163,6 +169,11 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
       );
     }
     if (summary.verdict === 'fail') return ExitCode.thresholdsFailed;
+    const unhealthy = (await import('../../loadgen/leftovers/run-health.js')).runHealthError(
+      summary,
+      result.dir,
+    );
+    if (unhealthy) throw unhealthy;
     const refusedAll =
       summary.users.arrived > 0 && summary.users.completed === 0 && refusedOnly(summary.failures);
     if (refusedAll) {
@@ -181,6 +192,10 @@ export async function run(io: CliIO, file: string, flags: RunFlags): Promise<num
   } finally {
     reporter.close();
     await target?.close();
+    if (target?.ownedGone?.() && recordDir && target?.owned?.length) {
+      const { markGone } = await import('../../loadgen/leftovers/hooks.js');
+      markGone(recordDir, target.owned, 'the local target the run started is down');
+    }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -218,6 +233,26 @@ function observeSpec(io: CliIO, flags: RunFlags, k8sWorkers: boolean): ObserveSp
     namespace: flags.namespace,
     onWarning: (m) => io.stderr.write(`cluster observer: ${m}\n`),
   };
+}
+
+/** Refuse (unless --allow-dirty) a hub on which records of dead runs list leftovers. */
+async function refuseDirtyHub(io: CliIO, target: OpenTarget, flags: RunFlags): Promise<void> {
+  const { checkDirtyHub, dirtyHubError } = await import('../../loadgen/leftovers/dirty.js');
+  const dirty = await checkDirtyHub({
+    runsDir: resolve(flags.out),
+    target: target.adapter.describe(),
+    token: target.hubToken ?? tokenOf(io, target),
+    localStackId: target.localStackId,
+  });
+  if (dirty.lines.length === 0) return;
+  io.stderr.write(`warning: this hub is not clean:\n${dirty.lines.map((l) => `  ${l}`).join('\n')}\n`);
+  if (!flags.allowDirty) throw dirtyHubError(dirty, flags.out);
+  io.stderr.write('--allow-dirty: measuring anyway; the figures include their load\n');
+}
+
+function tokenOf(io: CliIO, target: OpenTarget): string | undefined {
+  const env = target.adapter.describe().tokenEnv;
+  return env ? io.env[env] : undefined;
 }
 
 /** True when every final failure is the target refusing us or being unreachable. */

@@ -79,6 +79,8 @@ export const FAILURE_REASONS = [
   'aborted',
   /** BinderHub's stream said "Launch attempt N failed, retrying" (it does not say why). */
   'launch-retried',
+  /** The launch failed while the health probe found the hub (or BinderHub) unreachable. */
+  'hub-down',
   'other',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];

@@ -4,6 +4,7 @@ import { InputError } from '../../scenarios/errors.js';
 import { summarizeIntervals } from '../metrics/summary.js';
 import { type ClusterRecord, readObserverRecord } from './cluster.js';
 import { type HealthRecord, readHealthRecord } from './health.js';
+import { outagesFromEvents } from './outages.js';
 import {
   type IntervalRecord,
   RECORD_VERSION,
@@ -188,6 +189,7 @@ function rebuildSummary(meta: RunMeta, events: RunEvent[], intervals: IntervalRe
     else if (ev.type === 'run-end') endStatus = ev.status;
   }
   for (const iv of intervals) end = Math.max(end, iv.end);
+  const outages = outagesFromEvents(events);
   const status: RunStatus = endStatus ?? (meta.status === 'running' ? 'aborted' : meta.status);
   if (meta.status === 'running' && endStatus === null) {
     stopReason ??= 'the run ended without writing summary.json (process killed or crashed)';
@@ -206,6 +208,7 @@ function rebuildSummary(meta: RunMeta, events: RunEvent[], intervals: IntervalRe
     thresholds: [],
     verdict: 'none',
     leftovers,
+    ...(outages.length > 0 ? { outages } : {}),
   };
 }
 

@@ -52,6 +52,19 @@ export interface RunMeta {
   stopReason?: string;
 }
 
+/** What the hub health probe watches: the hub's REST API, BinderHub's /health. */
+export type HubService = 'hub' | 'binderhub';
+
+/** A time the probe found a service unreachable (run-clock ms; `end` null: never came back). */
+export interface HubOutage {
+  service: HubService;
+  start: number;
+  end: number | null;
+  /** When the probe declared it (`start` + the checks it took). */
+  detectedAt: number;
+  detail: string;
+}
+
 export type StepName = 'launch' | 'kernel.start' | 'ws.connect' | 'cell.exec' | 'think' | 'idle' | 'leave';
 
 export type RunEvent =
@@ -92,6 +105,9 @@ export type RunEvent =
     }
   | { type: 'cleanup'; t: number; what: string; ok: boolean; detail: string; command?: string }
   | { type: 'stop'; t: number; reason: string }
+  /** The hub health probe (loadgen/runner/hub-health.ts): `t` is the first failed check. */
+  | { type: 'hub-outage'; t: number; service: HubService; detectedAt: number; detail: string }
+  | { type: 'hub-recovery'; t: number; service: HubService; downMs: number }
   | { type: 'run-end'; t: number; status: RunStatus };
 
 /** One closed interval of metrics; histograms are HDR, compressed base64, values in microseconds. */
@@ -158,6 +174,11 @@ export interface RunSummary {
   verdict: 'pass' | 'fail' | 'none';
   /** What could not be removed at the end, with the command to remove it. */
   leftovers: { what: string; command: string }[];
+  /**
+   * Times the hub (or BinderHub) was unreachable during the run, from the health probe. A run
+   * with any is not a pass, whatever its thresholds say (exit 1). Absent in older records.
+   */
+  outages?: HubOutage[];
   /** Distributed runs (`--workers`): one entry per worker, i.e. per shard of the plan. */
   workers?: WorkerReport[];
 }

@@ -5,6 +5,7 @@ import { JupyterServerClient } from '../clients/kernel-rest.js';
 import { parseSpawnerMessage } from '../clients/spawner-progress.js';
 import { hubUrlFromServerUrl, userFromServerUrl } from '../launch-once.js';
 import type { FailureReason, TrendMetric } from '../metrics/names.js';
+import type { LedgerResource } from '../record/ledger.js';
 import type { RecordedStack, RecordedTarget } from '../record/types.js';
 import { failureReason, firstAttemptOutcome, launchSubPhases } from './attribution.js';
 
@@ -51,6 +52,10 @@ export interface TargetAdapter {
   launch(user: string, t0: number, opts: { signal: AbortSignal; now: () => number }): Promise<LaunchResult>;
   /** `timeoutMs` bounds each wait (shortened when the run is being aborted). */
   stop(server: LaunchResult, opts?: { timeoutMs?: number }): Promise<CleanupLine[]>;
+  /** What `launch(user)` is about to create, for the run's ledger (loadgen/record/ledger.ts). */
+  intent?(user: string, at: Date): LedgerResource[];
+  /** What a finished launch created (names learnt from the launch), for the ledger. */
+  created?(server: LaunchResult): LedgerResource[];
 }
 
 const STOP_TIMEOUT_MS = 60_000;
@@ -82,6 +87,22 @@ export class BinderTarget implements TargetAdapter {
       local,
       ...(stack ? { stack } : {}),
     };
+  }
+
+  intent(user: string, at: Date): LedgerResource[] {
+    const { binderUrl, hubUrl, spec } = this.o;
+    return [
+      { kind: 'binder-launch', binderUrl, ...(hubUrl ? { hubUrl } : {}), spec, user, at: at.toISOString() },
+    ];
+  }
+
+  created(server: LaunchResult): LedgerResource[] {
+    const hubUrl = this.o.hubUrl ?? hubUrlFromServerUrl(server.serverUrl);
+    const name = server.hubUser;
+    if (!hubUrl || !name) return [];
+    const s: LedgerResource = { kind: 'server', hubUrl, user: name, serverName: '' };
+    // Without a hub token, leaving shuts the server down and BinderHub's culler deletes the user.
+    return this.o.hubToken ? [{ kind: 'hub-user', hubUrl, name }, s] : [s];
   }
 
   async launch(
@@ -183,12 +204,30 @@ export class JupyterHubTarget implements TargetAdapter {
     return { kind: 'jupyterhub', hubUrl: this.o.hubUrl, tokenEnv: this.o.tokenEnv };
   }
 
+  private userName(user: string): string {
+    return `rehearse-${this.o.runTag}-${user}`.toLowerCase();
+  }
+
+  intent(user: string): LedgerResource[] {
+    const hubUrl = this.o.hubUrl;
+    const name = this.userName(user);
+    return [
+      { kind: 'hub-user', hubUrl, name },
+      { kind: 'server', hubUrl, user: name, serverName: '' },
+      { kind: 'hub-token', hubUrl, user: name },
+    ];
+  }
+
+  created(): LedgerResource[] {
+    return [];
+  }
+
   async launch(
     user: string,
     t0: number,
     opts: { signal: AbortSignal; now: () => number },
   ): Promise<LaunchResult> {
-    const name = `rehearse-${this.o.runTag}-${user}`.toLowerCase();
+    const name = this.userName(user);
     const deadline = t0 + this.o.launchTimeoutMs;
     let firstAttempt: 'ok' | FailureReason = 'ok';
     try {

@@ -10,6 +10,7 @@ import { thinkTimeMs } from '../plan/arrivals.js';
 import type { RunEvent, StepName } from '../record/types.js';
 import { failureReason } from './attribution.js';
 import { attemptCleanup } from './cleanup.js';
+import type { HubHealthProbe } from './hub-health.js';
 import { type CleanupLine, LaunchFailure, type LaunchResult, type TargetAdapter } from './targets.js';
 
 /**
@@ -116,6 +117,8 @@ export interface UserContext {
   onState?(user: string, from: UserState, to: UserState): void;
   /** How to talk to a launched server; default: the real REST and websocket clients. */
   openServer?: (server: LaunchResult, o: { protocol: 'v1' | 'legacy'; timeoutMs: number }) => ServerApi;
+  /** The run's hub health probe: a launch that failed during an outage fails as `hub-down`. */
+  hubHealth?: Pick<HubHealthProbe, 'hitOutage'>;
 }
 
 export async function runUser(ctx: UserContext, arrival: Arrival): Promise<UserResult> {
@@ -278,8 +281,10 @@ class SimulatedUser {
         now: () => clock.now(),
       });
     } catch (err) {
-      const f =
-        err instanceof LaunchFailure ? err : new LaunchFailure(err, failureReason(err), failureReason(err));
+      const f = await this.outageFailure(
+        err instanceof LaunchFailure ? err : new LaunchFailure(err, failureReason(err), failureReason(err)),
+        t0,
+      );
       this.firstAttempt = f.firstAttempt;
       const t = clock.now();
       this.ctx.emit({ kind: 'rate', metric: 'launch.failed', hit: true, t });
@@ -320,6 +325,24 @@ class SimulatedUser {
       ok: true,
       detail: s.hubUser,
     });
+  }
+
+  /** A launch that failed while the hub was unreachable: `hub-down`, and the message says so. */
+  private async outageFailure(f: LaunchFailure, t0: number): Promise<LaunchFailure> {
+    if (!this.ctx.hubHealth || f.reason === 'aborted' || this.ctx.abort.aborted) return f;
+    const o = await this.ctx.hubHealth.hitOutage(t0);
+    if (!o) return f;
+    const name = o.service === 'hub' ? 'the hub API' : 'BinderHub';
+    const why = new Error(
+      `${name} was unreachable during this launch (outage from ${(o.start / 1000).toFixed(1)} s): ${f.message}`,
+      { cause: f.error },
+    );
+    return new LaunchFailure(
+      why,
+      'hub-down',
+      f.firstAttempt === f.reason ? 'hub-down' : f.firstAttempt,
+      f.leftovers,
+    );
   }
 
   private async session(): Promise<void> {

@@ -1,4 +1,5 @@
 import { RATE_METRICS, TREND_METRICS } from '../metrics/names.js';
+import { describeOutage } from '../record/outages.js';
 import type { RunSummary, ThresholdResult, TrendSummary } from '../record/types.js';
 
 /**
@@ -64,6 +65,11 @@ export function formatSummary(summary: RunSummary, opts: { color: boolean }): st
   );
   out.push(...trendSection(summary, c), ...rateSection(summary, c), ...failureSection(summary, c));
   out.push(...thresholdSection(summary.thresholds, c));
+  const outages = summary.outages ?? [];
+  if (outages.length > 0) {
+    out.push('', c.red(c.bold(`Hub outages (${outages.length}): not a pass, whatever the thresholds say`)));
+    for (const o of outages) out.push(`  ${describeOutage(o)}`);
+  }
   out.push('', verdictLine(summary, c));
   if (summary.leftovers.length > 0) {
     out.push('', c.red(c.bold(`Left behind (${summary.leftovers.length}); remove with:`)));
@@ -157,6 +163,13 @@ export function formatMeasured(t: ThresholdResult): string {
 
 function verdictLine(summary: RunSummary, c: Paint): string {
   const partial = summary.partial ? c.yellow('  (partial record)') : '';
+  const notPass = [
+    ...((summary.outages ?? []).length > 0 ? ['the hub was unreachable during the run'] : []),
+    ...(summary.leftovers.length > 0 ? [`${summary.leftovers.length} things left behind`] : []),
+  ];
+  if (summary.verdict !== 'fail' && notPass.length > 0) {
+    return `${c.bold('Verdict:')} ${c.red(c.bold('FAIL'))} (${notPass.join('; ')})${partial}`;
+  }
   if (summary.verdict === 'pass') return `${c.bold('Verdict:')} ${c.green(c.bold('PASS'))}${partial}`;
   if (summary.verdict === 'fail') {
     const failed = summary.thresholds.filter((t) => !t.pass).length;

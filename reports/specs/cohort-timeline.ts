@@ -13,6 +13,7 @@
  * "ready (total)" counts launches that succeeded up to each moment (it never decreases).
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { outagesFromEvents } from '../../loadgen/record/outages.js';
 import type { RunEvent } from '../../loadgen/record/types.js';
 import { CHART_HEIGHT, CHART_WIDTH, PALETTE, type TimeAxis, timeAxis, toAxis } from './theme.js';
 
@@ -115,12 +116,42 @@ export function cohortTimelineSpec(events: readonly RunEvent[], endMs?: number):
       PALETTE.green,
     ],
   };
+  // Hub outages (the health probe's events) as shaded spans with a label, under the areas.
+  const outages = outagesFromEvents(events).map((o) => ({
+    t: toAxis(o.start, axis),
+    t2: toAxis(o.end ?? data.endMs, axis),
+    label: o.service === 'hub' ? 'hub down' : 'BinderHub down',
+  }));
+  const outageLayers =
+    outages.length === 0
+      ? []
+      : [
+          {
+            data: { values: outages },
+            mark: { type: 'rect' as const, color: PALETTE.vermillion, opacity: 0.15 },
+            encoding: { x: { ...x, field: 't' }, x2: { field: 't2' } },
+          },
+          {
+            data: { values: outages },
+            mark: {
+              type: 'text' as const,
+              align: 'left' as const,
+              baseline: 'top' as const,
+              dx: 3,
+              dy: 3,
+              y: 0,
+            },
+            encoding: { x: { ...x, field: 't' }, text: { field: 'label', type: 'nominal' as const } },
+          },
+        ];
   return {
     description:
-      'Attendees by state over time: launching, in session, left, failed; arrived and ready totals',
+      'Attendees by state over time: launching, in session, left, failed; arrived and ready totals' +
+      (outages.length > 0 ? '; shaded: hub outages' : ''),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
     layer: [
+      ...outageLayers,
       {
         data: {
           values: lastPerKey(
