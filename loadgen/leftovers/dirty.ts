@@ -50,8 +50,11 @@ export async function checkDirtyHub(o: {
         );
         if (there) present.push(there);
       } else if (e.res.kind !== 'hub-user' && e.res.kind !== 'local-stack') {
-        // servers, kernels and tokens go with their user; list them only when their user is not listed
-        if (!rec.live.some((x) => x.res.kind === 'hub-user' && 'user' in e.res && x.res.name === e.res.user))
+        // Servers, kernels, tokens and finished launches go with their hub user: listed only
+        // when their user is not.
+        const r = e.res;
+        const owner = r.kind === 'binder-launch' ? e.detail : 'user' in r ? r.user : undefined;
+        if (!rec.live.some((x) => x.res.kind === 'hub-user' && x.res.name === owner))
           present.push(describeEntry(e));
       }
     }

@@ -5,7 +5,7 @@ import type { HubService, RecordedTarget, RunEvent } from '../record/types.js';
  * Hub health during a run: every `everyMs` (3 s) one bounded GET per service — the hub's REST API
  * root `hub/api/` (through the proxy, as attendees reach it) and BinderHub's `/health` (503 when
  * its own hub check fails). A service is declared down after `failuresToDeclare` (2) consecutive
- * failed checks (a timeout of `timeoutMs`, a refused connection, a 5xx), and up again at the first
+ * failed checks (no answer within `timeoutMs` = 10 s, a refused connection, a 5xx), and up again at the first
  * good answer. Each transition is a run event (`hub-outage` at the first failed check of the run
  * of failures, with when it was detected; `hub-recovery` with how long it lasted).
  *
@@ -118,7 +118,7 @@ export class HubHealthProbe {
     if (seen) return seen;
     const check = this.o.check ?? httpCheck;
     for (const s of this.states) {
-      if ((await check(s.ep.url, this.o.timeoutMs ?? 5000)) !== null) {
+      if ((await check(s.ep.url, this.o.timeoutMs ?? 10_000)) !== null) {
         return { service: s.ep.service, start: s.firstFailAt ?? this.o.now(), end: null };
       }
     }
@@ -127,7 +127,7 @@ export class HubHealthProbe {
 
   private async checkAll(): Promise<void> {
     const check = this.o.check ?? httpCheck;
-    const timeoutMs = this.o.timeoutMs ?? 5000;
+    const timeoutMs = this.o.timeoutMs ?? 10_000;
     await Promise.all(
       this.states.map(async (s) => {
         const at = this.o.now();

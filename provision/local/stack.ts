@@ -99,6 +99,9 @@ async function upLocked(dir: string, env: NodeJS.ProcessEnv, opts: UpOptions): P
   const proxyToken = randomBytes(32).toString('hex');
   const tokenFile = join(dir, 'hub-token');
   writeFileSync(tokenFile, `${hubToken}\n`, { mode: 0o600 });
+  // Kept (0600, like the hub token) so that the hub alone can be restarted on the same database
+  // and proxy (restart.ts); `down` removes the folder with it.
+  writeFileSync(join(dir, 'proxy-token'), `${proxyToken}\n`, { mode: 0o600 });
   const [proxyPort, proxyApiPort, hubPort, frontPort] = (await freePorts(4)) as [
     number,
     number,

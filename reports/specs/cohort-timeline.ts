@@ -122,24 +122,37 @@ export function cohortTimelineSpec(events: readonly RunEvent[], endMs?: number):
     t2: toAxis(o.end ?? data.endMs, axis),
     label: o.service === 'hub' ? 'hub down' : 'BinderHub down',
   }));
+  // One label per start (the hub's death takes BinderHub's /health down with it, seconds apart).
+  const labels: { t: number; label: string }[] = [];
+  for (const o of [...outages].sort((p, q) => p.t - q.t)) {
+    const near = labels.find((l) => Math.abs(l.t - o.t) <= toAxis(10_000, axis));
+    if (near) near.label = `${near.label.replace(/ down$/, '')} + ${o.label}`;
+    else labels.push({ t: o.t, label: o.label });
+  }
   const outageLayers =
     outages.length === 0
       ? []
       : [
           {
             data: { values: outages },
-            mark: { type: 'rect' as const, color: PALETTE.vermillion, opacity: 0.15 },
+            mark: { type: 'rect' as const, color: PALETTE.black, opacity: 0.18 },
             encoding: { x: { ...x, field: 't' }, x2: { field: 't2' } },
           },
           {
             data: { values: outages },
+            mark: { type: 'rule' as const, color: PALETTE.vermillion, strokeWidth: 2 },
+            encoding: { x: { ...x, field: 't' } },
+          },
+          {
+            data: { values: labels },
             mark: {
               type: 'text' as const,
               align: 'left' as const,
               baseline: 'top' as const,
-              dx: 3,
+              dx: 4,
               dy: 3,
               y: 0,
+              fontWeight: 'bold' as const,
             },
             encoding: { x: { ...x, field: 't' }, text: { field: 'label', type: 'nominal' as const } },
           },
@@ -151,7 +164,6 @@ export function cohortTimelineSpec(events: readonly RunEvent[], endMs?: number):
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
     layer: [
-      ...outageLayers,
       {
         data: {
           values: lastPerKey(
@@ -193,6 +205,8 @@ export function cohortTimelineSpec(events: readonly RunEvent[], endMs?: number):
           },
         },
       },
+      // On top: the spans must show through the stacked areas.
+      ...outageLayers,
     ],
   };
 }
