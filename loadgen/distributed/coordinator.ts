@@ -3,6 +3,7 @@ import { MetricTotals } from '../metrics/summary.js';
 import type { CodeCell } from '../notebook.js';
 import { attachObserver, type ObserveSpec } from '../observe/attach.js';
 import { planArrivals } from '../plan/arrivals.js';
+import { LedgerWriter } from '../record/ledger.js';
 import type { RecordedTarget, RunStatus, RunSummary } from '../record/types.js';
 import { INTERVAL_MS, RunRecorder } from '../run-record.js';
 import type { RunReporter } from '../runner/progress.js';
@@ -104,6 +105,9 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
     plannedUsers: planned,
     startedAt: new Date(startAt).toISOString(),
   });
+  // Before the launcher creates anything: a coordinator killed mid-run leaves a ledger naming it.
+  const ledger = LedgerWriter.open(recorder.dir);
+  o.launcher.useLedger?.(ledger);
   const observer = await attachObserver(o.observe, {
     now: () => now() - startAt,
     startWallMs: startAt,
@@ -222,6 +226,7 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
     say,
   });
   for (const l of cleanup) recorder.event({ type: 'cleanup', t: endedAt, ...l });
+  ledger.close();
   o.reporter?.onProgress?.(progress(endedAt));
   const failed = failure !== undefined || tracker.failedShards.length > 0;
   const aborted = stopping || tracker.shards.some((s) => s.aborted || s.done?.status === 'aborted');

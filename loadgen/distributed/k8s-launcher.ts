@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, KubeConfig, Log, type V1Pod } from '@kubernetes/client-node';
 import { RehearseError } from '../../scenarios/errors.js';
 import { kubeErrorText, withSignal } from '../kube/with-signal.js';
+import { type LedgerWriter, ledgerKey } from '../record/ledger.js';
 import type { CleanupLine } from '../runner/targets.js';
 import type { WorkerConfig } from './config.js';
 import { jobName, ownedBy, workerManifests } from './k8s-manifests.js';
@@ -41,6 +42,7 @@ export class K8sLauncher implements Launcher {
   private readonly closing = new AbortController();
   /** Pod deletions under way (kill): close() waits for them. */
   private readonly deletions: Promise<void>[] = [];
+  private ledger: LedgerWriter | undefined;
 
   constructor(
     private readonly o: {
@@ -73,6 +75,14 @@ export class K8sLauncher implements Launcher {
       apiTimeoutMs: o.apiTimeoutMs,
       log: o.log,
     };
+  }
+
+  useLedger(ledger: LedgerWriter): void {
+    this.ledger = ledger;
+  }
+
+  private ledgerKey(object: 'ConfigMap' | 'Secret' | 'Job', name: string): string {
+    return ledgerKey({ kind: 'k8s', object, namespace: this.o.namespace, name });
   }
 
   /** Options for one API call: bounded by the timeout, close(), and `signal`. */
@@ -119,9 +129,18 @@ export class K8sLauncher implements Launcher {
     name: string,
     fn: () => Promise<T>,
   ): Promise<T> {
+    const { namespace, kubeconfigPath } = this.o;
+    const key = this.ledger?.intent({
+      kind: 'k8s',
+      object: kind,
+      namespace,
+      name,
+      ...(kubeconfigPath ? { kubeconfig: kubeconfigPath } : {}),
+    });
     try {
       const res = await fn();
       this.created.push({ kind, name });
+      if (key) this.ledger?.created(key);
       return res;
     } catch (err) {
       throw new RehearseError(
@@ -308,9 +327,11 @@ export class K8sLauncher implements Launcher {
           await this.core.deleteNamespacedSecret({ name: c.name, namespace }, opts);
         else await this.core.deleteNamespacedConfigMap({ name: c.name, namespace }, opts);
         lines.push({ what, ok: true, detail: 'deleted' });
+        this.ledger?.gone(this.ledgerKey(c.kind, c.name), 'deleted');
       } catch (err) {
         if ((err as { code?: number }).code === 404) {
           lines.push({ what, ok: true, detail: 'already gone' });
+          this.ledger?.gone(this.ledgerKey(c.kind, c.name), 'already gone');
           continue;
         }
         lines.push({
@@ -339,7 +360,7 @@ function waiting(pod: V1Pod | undefined): string {
   return `${pod.status?.phase ?? 'Pending'}${why ? ` (${why})` : ''}`;
 }
 
-function defaultKubeConfig(file?: string): KubeConfig {
+export function defaultKubeConfig(file?: string): KubeConfig {
   const kc = new KubeConfig();
   try {
     if (file) kc.loadFromFile(file);

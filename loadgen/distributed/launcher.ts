@@ -1,3 +1,4 @@
+import type { LedgerWriter } from '../record/ledger.js';
 import type { CleanupLine } from '../runner/targets.js';
 import type { WorkerConfig } from './config.js';
 
@@ -37,4 +38,6 @@ export interface Launcher {
    * Idempotent; `signal` bounds it (a second Ctrl-C).
    */
   close(signal?: AbortSignal): Promise<CleanupLine[]>;
+  /** The run's ledger: what the launcher creates outside this process (k8s objects) goes in it. */
+  useLedger?(ledger: LedgerWriter): void;
 }

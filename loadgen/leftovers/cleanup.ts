@@ -2,6 +2,7 @@ import { HubApiError, HubClient, type HubUser } from '../clients/hub.js';
 import { type LedgerEntry, LedgerWriter } from '../record/ledger.js';
 import type { RecordedTarget } from '../record/types.js';
 import { describeEntry, type RecordLeftovers } from './find.js';
+import type { K8sDelete } from './k8s.js';
 
 /**
  * `rehearse cleanup`: finish the job of runs that did not end normally. For each record's live
@@ -29,6 +30,8 @@ export interface LocalAccess {
 export interface CleanupAccess {
   env: NodeJS.ProcessEnv;
   local?: LocalAccess;
+  /** Deletes a Kubernetes object (default: the real API with the run's kubeconfig; k8s.ts). */
+  k8sDelete?: K8sDelete;
 }
 
 export interface CleanupLineOut {
@@ -180,12 +183,20 @@ async function cleanupRecord(
     }
     for (const k of k8s) {
       if (k.res.kind !== 'k8s') continue;
-      line(
-        describeEntry(k),
-        false,
-        'not removed by rehearse cleanup',
-        `kubectl -n ${k.res.namespace} delete ${k.res.object.toLowerCase()} ${k.res.name}${k.res.kubeconfig ? ` --kubeconfig ${k.res.kubeconfig}` : ''}`,
-      );
+      const r = k.res;
+      const command = `kubectl -n ${r.namespace} delete ${r.object.toLowerCase()} ${r.name}${r.kubeconfig ? ` --kubeconfig ${r.kubeconfig}` : ''}`;
+      if (o.dryRun) {
+        line(describeEntry(k), false, 'would delete it (dry run)', command);
+        continue;
+      }
+      try {
+        const del = o.k8sDelete ?? (await import('./k8s.js')).k8sDeleter();
+        const res = await del(r);
+        line(describeEntry(k), true, res === 'absent' ? 'already gone' : 'deleted');
+        done([k], res);
+      } catch (err) {
+        line(describeEntry(k), false, (err as Error).message, command);
+      }
     }
     for (const e of orphans)
       if (!gone.has(e.key))

@@ -165,7 +165,9 @@ function verdictLine(summary: RunSummary, c: Paint): string {
   const partial = summary.partial ? c.yellow('  (partial record)') : '';
   const notPass = [
     ...((summary.outages ?? []).length > 0 ? ['the hub was unreachable during the run'] : []),
-    ...(summary.leftovers.length > 0 ? [`${summary.leftovers.length} things left behind`] : []),
+    ...(summary.leftovers.length > 0
+      ? [`${summary.leftovers.length} ${summary.leftovers.length === 1 ? 'thing' : 'things'} left behind`]
+      : []),
   ];
   if (summary.verdict !== 'fail' && notPass.length > 0) {
     return `${c.bold('Verdict:')} ${c.red(c.bold('FAIL'))} (${notPass.join('; ')})${partial}`;

@@ -174,11 +174,29 @@ describe('formatSummary', () => {
       { color: false },
     );
     expect(partial).toContain('PARTIAL: the run did not end normally (SIGINT)');
-    expect(partial).toContain('Verdict: no thresholds  (partial record)');
+    // Something left behind is not a pass, whatever the thresholds say (exit 1 in the CLI).
+    expect(partial).toContain('Verdict: FAIL (1 thing left behind)  (partial record)');
     expect(partial).toContain('    jupyterhub-api delete /users/rehearse-3');
     expect(formatSummary(handBuilt({ verdict: 'pass', thresholds: [] }), { color: false })).toContain(
       'Verdict: PASS',
     );
+  });
+
+  it('a hub outage fails the verdict and is listed with when it was detected', () => {
+    const out = formatSummary(
+      handBuilt({
+        verdict: 'pass',
+        outages: [
+          { service: 'hub', start: 40_100, end: 63_000, detectedAt: 43_100, detail: 'GET h: HTTP 503' },
+        ],
+      }),
+      { color: false },
+    );
+    expect(out).toContain('Hub outages (1): not a pass, whatever the thresholds say');
+    expect(out).toContain(
+      '  hub API unreachable 40.1 s → 63.0 s (22.9 s); detected after 3.0 s: GET h: HTTP 503',
+    );
+    expect(out).toContain('Verdict: FAIL (the hub was unreachable during the run)');
   });
 
   it('has no escape codes without color, and colors marks and verdict with it', () => {
