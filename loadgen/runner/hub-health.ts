@@ -96,11 +96,21 @@ export class HubHealthProbe {
     return this;
   }
 
-  /** Stop probing; an outage still open stays open (end null) in what `outagesSoFar` returns. */
+  /**
+   * Stop probing, after a last check (and, if something fails, a second one a second later): a hub
+   * that died in the run's last seconds (everyone failed at once, the run ended before the next
+   * tick) is still recorded. An outage still open stays open (end null).
+   */
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     await this.inFlight;
+    await this.checkAll(true);
+    if (this.states.some((s) => s.fails > 0 && !s.down)) {
+      await new Promise((r) => setTimeout(r, 1000));
+      await this.checkAll(true);
+    }
   }
 
   outagesSoFar(): readonly Outage[] {
@@ -125,14 +135,14 @@ export class HubHealthProbe {
     return undefined;
   }
 
-  private async checkAll(): Promise<void> {
+  private async checkAll(final = false): Promise<void> {
     const check = this.o.check ?? httpCheck;
     const timeoutMs = this.o.timeoutMs ?? 10_000;
     await Promise.all(
       this.states.map(async (s) => {
         const at = this.o.now();
         const problem = await check(s.ep.url, timeoutMs);
-        if (this.stopped) return;
+        if (this.stopped && !final) return;
         this.update(s, at, problem);
       }),
     );

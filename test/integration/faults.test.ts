@@ -154,13 +154,12 @@ describeEachStack('faults', (stack) => {
     });
     const r = run(file);
     const deadline = Date.now() + 60_000;
-    while (
-      !(
-        existsSync(runs()) &&
-        readdirSync(runs()).length > 0 &&
-        onlyRecord().events.some((e) => e.type === 'arrival')
-      )
-    )
+    const arrived = () => {
+      const [id] = existsSync(runs()) ? readdirSync(runs()) : [];
+      if (!id || !existsSync(join(runs(), id, 'meta.json'))) return false;
+      return onlyRecord().events.some((e) => e.type === 'arrival');
+    };
+    while (!arrived())
       if (Date.now() > deadline) throw new Error('no arrival within 60 s');
       else await new Promise((res) => setTimeout(res, 200));
     process.kill(pidOf('hub'), 'SIGKILL');

@@ -75,6 +75,25 @@ describe('hub health probe', () => {
     expect(await probe.hitOutage(0)).toBeUndefined();
   });
 
+  it('a hub that dies in the last seconds (before the next tick) is still recorded by stop()', async () => {
+    let down = false;
+    const events: RunEvent[] = [];
+    const probe = new HubHealthProbe({
+      endpoints: healthEndpoints({ kind: 'jupyterhub', hubUrl: 'http://hub/' }),
+      now: () => 0,
+      event: (e) => events.push(e),
+      everyMs: 3000,
+      check: async () => (down ? 'ECONNREFUSED' : null),
+    });
+    probe.start();
+    await vi.advanceTimersByTimeAsync(3500);
+    down = true;
+    const stopped = probe.stop();
+    await vi.advanceTimersByTimeAsync(1000); // the confirming second check
+    await stopped;
+    expect(events.map((e) => e.type)).toEqual(['hub-outage']);
+  });
+
   it('probes the hub API and BinderHub /health of a target', () => {
     expect(healthEndpoints({ kind: 'local', binderUrl: 'http://b:1', hubUrl: 'http://h:2/' })).toEqual([
       { service: 'hub', url: 'http://h:2/hub/api/' },
