@@ -9,6 +9,7 @@ import { K8sLauncher } from '../../loadgen/distributed/k8s-launcher.js';
 import { formatLine, type WorkerLine, type WorkerMessage } from '../../loadgen/distributed/protocol.js';
 import { shardPlan } from '../../loadgen/distributed/shard.js';
 import { planArrivals } from '../../loadgen/plan/arrivals.js';
+import { readLedger } from '../../loadgen/record/ledger.js';
 import { parseScenario, scenarioHash } from '../../scenarios/load.js';
 import { type FakeKubeApi, startFakeKubeApi } from '../helpers/fake-kube-api.js';
 
@@ -231,6 +232,13 @@ describe('K8sLauncher', () => {
     ]);
     expect(res.summary.workers?.[1]?.detail).toContain('exited with code 137');
     expect(res.summary.status).toBe('failed');
+    // The ledger named each object before it was created and says each is gone.
+    const ledger = readLedger(res.dir);
+    expect(ledger.entries.map((e) => [e.key, e.state])).toEqual([
+      [`k8s:${NS}/Job/rehearse-test-run-1`, 'gone'],
+      [`k8s:${NS}/ConfigMap/rehearse-test-run-1`, 'gone'],
+      [`k8s:${NS}/Secret/rehearse-test-run-1-token`, 'gone'],
+    ]);
   }, 30_000);
 });
 
