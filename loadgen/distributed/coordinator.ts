@@ -6,6 +6,7 @@ import { planArrivals } from '../plan/arrivals.js';
 import { LedgerWriter } from '../record/ledger.js';
 import type { RecordedTarget, RunStatus, RunSummary } from '../record/types.js';
 import { INTERVAL_MS, RunRecorder } from '../run-record.js';
+import { HubHealthProbe, healthEndpoints } from '../runner/hub-health.js';
 import type { RunReporter } from '../runner/progress.js';
 import { RATE_LIMIT_STOP } from '../runner/runner.js';
 import type { CleanupLine } from '../runner/targets.js';
@@ -41,6 +42,8 @@ export type { Launcher, WorkerExit, WorkerHandle } from './launcher.js';
  */
 
 export interface CoordinateOptions {
+  /** The hub health probe (default on); `false` for tests whose target is not a hub. */
+  healthProbe?: false;
   loaded: LoadedScenario;
   scenarioYaml: string;
   cells: CodeCell[];
@@ -108,6 +111,16 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
   // Before the launcher creates anything: a coordinator killed mid-run leaves a ledger naming it.
   const ledger = LedgerWriter.open(recorder.dir);
   o.launcher.useLedger?.(ledger);
+  // The hub's health, from here (the workers' launches are not attributed to an outage).
+  const endpoints = o.healthProbe === false ? [] : healthEndpoints(o.recordedTarget);
+  const probe =
+    endpoints.length === 0
+      ? undefined
+      : new HubHealthProbe({
+          endpoints,
+          now: () => Math.max(0, now() - startAt),
+          event: recorder.event,
+        }).start();
   const observer = await attachObserver(o.observe, {
     now: () => now() - startAt,
     startWallMs: startAt,
@@ -233,6 +246,7 @@ export async function coordinate(o: CoordinateOptions): Promise<CoordinatedResul
   const status: RunStatus = failed ? 'failed' : aborted ? 'aborted' : 'completed';
   const reasons = [...new Set([...tracker.lostReasons(), ...stopReasons, ...tracker.stopReasons])];
   if (failure !== undefined) reasons.unshift(String((failure as Error)?.message ?? failure));
+  await probe?.stop();
   recorder.event({ type: 'run-end', t: endedAt, status });
   await observer.finish(recorder.dir);
   const lostUsers = tracker.lostUsers;
