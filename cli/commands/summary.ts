@@ -4,7 +4,8 @@ import type { CliIO } from '../main.js';
 /**
  * `rehearse summary <dir> [--json]`: print a run record's summary. `<dir>` is a record
  * (`runs/<id>`) or a folder of records (`runs`: the latest one). Exit 0, 99 when the verdict is
- * fail (CI can gate on it), 2 when there is no readable record.
+ * fail (CI can gate on it), 1 when the hub was unreachable during the run or something was left
+ * behind (as `rehearse run` exited), 2 when there is no readable record.
  */
 export async function summary(io: CliIO, dir: string, flags: { json?: boolean }): Promise<number> {
   const { readRecord, resolveRecordDir } = await import('../../loadgen/record/reader.js');
@@ -20,5 +21,7 @@ export async function summary(io: CliIO, dir: string, flags: { json?: boolean })
       `${record.dir}\n${formatSummary(record.summary, { color: colorEnabled(io.stdout, io.env) })}`,
     );
   }
-  return record.summary.verdict === 'fail' ? ExitCode.thresholdsFailed : ExitCode.ok;
+  if (record.summary.verdict === 'fail') return ExitCode.thresholdsFailed;
+  const { runHealthError } = await import('../../loadgen/leftovers/run-health.js');
+  return runHealthError(record.summary, record.dir) ? ExitCode.runtime : ExitCode.ok;
 }
