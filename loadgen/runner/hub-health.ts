@@ -126,6 +126,18 @@ export class HubHealthProbe {
   ): Promise<Outage | { service: HubService; start: number; end: null } | undefined> {
     const seen = this.outages.find((x) => x.end === null || x.end >= t0);
     if (seen) return seen;
+    // Many launches failing at once share one check (a rush of 429s must not turn into a rush of
+    // health checks): the answer is reused for a second.
+    const now = this.o.now();
+    if (!this.recent || now - this.recent.at > 1000) this.recent = { at: now, answer: this.checkOnce() };
+    return this.recent.answer;
+  }
+
+  private recent:
+    | { at: number; answer: Promise<{ service: HubService; start: number; end: null } | undefined> }
+    | undefined;
+
+  private async checkOnce(): Promise<{ service: HubService; start: number; end: null } | undefined> {
     const check = this.o.check ?? httpCheck;
     for (const s of this.states) {
       if ((await check(s.ep.url, this.o.timeoutMs ?? 10_000)) !== null) {

@@ -55,12 +55,17 @@ describe('hub health probe', () => {
   });
 
   it('one failed check is not an outage; a launch failing then is still attributed (check now)', async () => {
-    let answers = ['timeout', null];
-    const check: Check = async () => answers.shift() ?? null;
+    let answers: (string | null)[] = ['timeout', null];
+    let checks = 0;
+    const check: Check = async () => {
+      checks += 1;
+      return answers.shift() ?? null;
+    };
     const events: RunEvent[] = [];
+    let clock = 0;
     const probe = new HubHealthProbe({
       endpoints: healthEndpoints({ kind: 'binderhub', binderUrl: 'http://b/' }),
-      now: () => 0,
+      now: () => clock,
       event: (e) => events.push(e),
       everyMs: 1000,
       check,
@@ -70,9 +75,15 @@ describe('hub health probe', () => {
     await probe.stop();
     expect(events).toEqual([]);
     answers = ['HTTP 503'];
+    checks = 0;
     expect(await probe.hitOutage(0)).toEqual({ service: 'binderhub', start: 0, end: null });
+    // Launches failing within the same second share that one check.
+    expect(await probe.hitOutage(0)).toEqual({ service: 'binderhub', start: 0, end: null });
+    expect(checks).toBe(1);
+    clock = 2000;
     answers = [];
     expect(await probe.hitOutage(0)).toBeUndefined();
+    expect(checks).toBe(2);
   });
 
   it('a hub that dies in the last seconds (before the next tick) is still recorded by stop()', async () => {
