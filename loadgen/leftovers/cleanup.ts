@@ -1,7 +1,14 @@
-import { HubApiError, HubClient, type HubUser } from '../clients/hub.js';
+import { HubClient } from '../clients/hub.js';
 import { type LedgerEntry, LedgerWriter } from '../record/ledger.js';
 import type { RecordedTarget } from '../record/types.js';
 import { describeEntry, type RecordLeftovers } from './find.js';
+import {
+  claimedNames,
+  deleteCommand,
+  removeCreatedAfter,
+  removeUser,
+  type UserGroup,
+} from './hub-removal.js';
 import type { K8sDelete } from './k8s.js';
 
 /**
@@ -66,12 +73,7 @@ export async function cleanupRecords(
   return { lines, left };
 }
 
-interface Group {
-  user: string;
-  hubUrl: string;
-  entries: LedgerEntry[];
-  deleteUser: boolean;
-}
+type Group = UserGroup;
 
 async function cleanupRecord(
   rec: RecordLeftovers,
@@ -272,69 +274,6 @@ function hubAccess(t: RecordedTarget, o: CleanupAccess): { token: string } | { m
   return { token };
 }
 
-async function removeUser(hub: HubClient, g: Group): Promise<{ ok: boolean; detail: string }> {
-  try {
-    try {
-      await hub.stopServer(g.user);
-      await hub.waitForStopped(g.user, 30_000);
-    } catch (err) {
-      if (!(err instanceof HubApiError && err.reason === 'not-found')) throw err;
-    }
-    if (g.deleteUser) {
-      const r = await hub.deleteUser(g.user, { timeoutMs: 30_000 });
-      // Checked, not assumed: the user must now be unknown to the hub.
-      const still = await hub.getUser(g.user).then(
-        () => true,
-        (err: unknown) => !(err instanceof HubApiError && err.reason === 'not-found'),
-      );
-      if (still) return { ok: false, detail: `deleted (${r}) but the hub still lists it` };
-      return { ok: true, detail: r === 'absent' ? 'already gone' : 'server stopped, user deleted' };
-    }
-    return { ok: true, detail: 'server stopped' };
-  } catch (err) {
-    return { ok: false, detail: (err as Error).message };
-  }
-}
-
-/** Users the local hub created at or after a click whose user name we never learnt. */
-async function removeCreatedAfter(
-  hub: HubClient,
-  at: string,
-  dryRun: boolean,
-  claimed: ReadonlySet<string>,
-): Promise<{ ok: boolean; detail: string }> {
-  const since = Date.parse(at) - 5000;
-  let users: HubUser[];
-  try {
-    users = await hub.listUsers();
-  } catch (err) {
-    return { ok: false, detail: (err as Error).message };
-  }
-  const after = users.filter(
-    (u) => !claimed.has(u.name) && u.created !== undefined && Date.parse(u.created) >= since,
-  );
-  if (after.length === 0)
-    return { ok: true, detail: 'no user was created after the click: nothing to remove' };
-  if (dryRun) return { ok: false, detail: `would delete ${after.map((u) => u.name).join(', ')} (dry run)` };
-  const failed: string[] = [];
-  for (const u of after) {
-    const r = await removeUser(hub, { user: u.name, hubUrl: '', entries: [], deleteUser: true });
-    if (!r.ok) failed.push(`${u.name}: ${r.detail}`);
-  }
-  return failed.length === 0
-    ? { ok: true, detail: `deleted ${after.map((u) => u.name).join(', ')} (created after the click)` }
-    : { ok: false, detail: failed.join('; ') };
-}
-
-function claimedNames(live: readonly LedgerEntry[]): Set<string> {
-  return new Set(live.flatMap((e) => (e.res.kind === 'hub-user' ? [e.res.name] : [])));
-}
-
 function kinds(entries: readonly LedgerEntry[]): string {
   return [...new Set(entries.map((e) => e.res.kind))].join(', ');
-}
-
-function deleteCommand(t: RecordedTarget, g: Group): string {
-  if (t.kind === 'local') return 'rehearse down local';
-  return `curl -X DELETE -H "Authorization: token $${t.tokenEnv ?? 'HUB_TOKEN'}" ${g.hubUrl}hub/api/users/${encodeURIComponent(g.user)}`;
 }
