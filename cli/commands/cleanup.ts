@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { LocalAccess } from '../../loadgen/leftovers/cleanup.js';
 import { ExitCode } from '../../core/errors.js';
+import type { LocalAccess } from '../../loadgen/leftovers/cleanup.js';
 import type { CliIO } from '../main.js';
 
 /**

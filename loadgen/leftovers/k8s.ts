@@ -1,6 +1,6 @@
 import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { defaultKubeConfig } from '../distributed/k8s-launcher.js';
 import { kubeErrorText, withSignal } from '../../core/with-signal.js';
+import { defaultKubeConfig } from '../distributed/k8s-launcher.js';
 
 /**
  * Delete one Kubernetes object a dead distributed run left (its worker Job, ConfigMap, token
