@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
+import type { RecordedTarget } from '../loadgen/record/types.js';
 import type { UserContext } from '../loadgen/runner/user.js';
 import type { WorkshopHubTarget } from '../loadgen/workshop/hub-target.js';
 import type { LoadedScenario } from '../scenarios/load.js';
@@ -82,7 +83,7 @@ export async function workshopParts(
     stateDir?: string;
     runTag: string;
   },
-  describe: ConstructorParameters<typeof WorkshopHubTarget>[0]['describe'],
+  describe: RecordedTarget,
   launchTimeoutMs: number,
 ): Promise<WorkshopParts> {
   const { WorkshopHubTarget, parseUserTokens } = await import('../loadgen/workshop/hub-target.js');
