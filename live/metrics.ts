@@ -20,11 +20,13 @@
  * Bucket counts come from HDR buckets (3 significant digits): a sample within 0.1 % of a bucket's
  * `le` bound may land on either side of it; counts and _count are exact.
  */
+
 import { JsHistogram } from 'hdr-histogram-js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { decode } from '../core/hdr.js';
 import type { TapRun } from '../loadgen/record/tap.js';
 import type { IntervalRecord } from '../loadgen/record/types.js';
+import type { ProgressSnapshot } from '../loadgen/runner/reporter.js';
 
 /** Launches take seconds on a warm hub and up to the 15 min launch timeout on a cold one. */
 export const LAUNCH_BUCKETS = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1200];
@@ -34,16 +36,11 @@ export const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
 
 const PHASES = ['build', 'queue', 'schedule', 'scaleup', 'pull', 'start'] as const;
 
-/** The runner's counts (loadgen/runner/progress.ts ProgressSnapshot), as far as the gauge needs. */
-export interface UserCounts {
-  planned: number;
-  arrived: number;
-  launching: number;
-  ready: number;
-  inCells: number;
-  completed: number;
-  failed: number;
-}
+/** The runner's counts, as far as the gauge needs. */
+export type UserCounts = Pick<
+  ProgressSnapshot,
+  'planned' | 'arrived' | 'launching' | 'ready' | 'inCells' | 'completed' | 'failed'
+>;
 
 export class LiveMetrics {
   readonly registry = new Registry();

@@ -239,18 +239,8 @@ export class JupyterHubTarget implements TargetAdapter {
       await this.hub.createUser(name).catch((err: unknown) => {
         if (!(err instanceof HubApiError && err.reason === 'exists')) throw err;
       });
-      // JupyterHub's 429 (concurrent_spawn_limit) carries Retry-After: wait it out, as a person would, within the launch timeout.
-      for (;;) {
-        try {
-          await this.hub.startServer(name);
-          break;
-        } catch (err) {
-          if (!(err instanceof HubRateLimitError)) throw err;
-          if (firstAttempt === 'ok') firstAttempt = 'spawn-limit-429';
-          const waitMs = (err.retryAfterSec ?? 30) * 1000;
-          if (opts.now() + waitMs > deadline) throw err;
-          await sleep(waitMs, undefined, { signal: opts.signal });
-        }
+      if (await startWaitingOut429(() => this.hub.startServer(name), deadline, opts)) {
+        firstAttempt = 'spawn-limit-429';
       }
       const requestedAt = opts.now();
       const marks: { kind: string; t: number }[] = [];
@@ -326,4 +316,29 @@ async function stopViaHub(
     lines.push({ what: `hub user ${user}`, ok: false, detail: (err as Error).message, command });
   }
   return lines;
+}
+
+/**
+ * Starts a server, waiting out JupyterHub's 429 (concurrent_spawn_limit, with Retry-After) as a
+ * person would, within the launch deadline. True when a 429 was met on the way (the first attempt's
+ * outcome); the last 429 is thrown when waiting would pass the deadline.
+ */
+export async function startWaitingOut429(
+  start: () => Promise<unknown>,
+  deadline: number,
+  opts: { signal: AbortSignal; now: () => number },
+): Promise<boolean> {
+  let limited = false;
+  for (;;) {
+    try {
+      await start();
+      return limited;
+    } catch (err) {
+      if (!(err instanceof HubRateLimitError)) throw err;
+      limited = true;
+      const waitMs = (err.retryAfterSec ?? 30) * 1000;
+      if (opts.now() + waitMs > deadline) throw err;
+      await sleep(waitMs, undefined, { signal: opts.signal });
+    }
+  }
 }

@@ -1,13 +1,18 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FailureReason } from '../../core/metrics.js';
 import type { HubAuth, ServerOptionFields } from '../../scenarios/workshop.js';
-import { HubApiError, HubClient, HubRateLimitError } from '../clients/hub.js';
+import { HubApiError, HubClient } from '../clients/hub.js';
 import { HubSession } from '../clients/hub-login.js';
 import { userOptionsBody } from '../clients/server-options.js';
 import { parseSpawnerMessage } from '../clients/spawner-progress.js';
 import type { RecordedTarget } from '../record/types.js';
 import { failureReason, firstAttemptOutcome, launchSubPhases } from '../runner/attribution.js';
-import { type CleanupLine, LaunchFailure, type LaunchResult, type TargetAdapter } from '../runner/targets.js';
+import {
+  type CleanupLine,
+  LaunchFailure,
+  type LaunchResult,
+  startWaitingOut429,
+  type TargetAdapter,
+} from '../runner/targets.js';
 
 /**
  * A JupyterHub as 2i2c workshop hubs are used: each cohort's server options (profile slug,
@@ -95,18 +100,9 @@ export class WorkshopHubTarget implements TargetAdapter {
       const { client, token, hubUser } = await this.signIn(user, name, opts.signal);
       hub = client;
       name = hubUser;
-      for (;;) {
-        try {
-          await client.startServer(name, { serverName: serverName || undefined, userOptions: body });
-          break;
-        } catch (err) {
-          if (!(err instanceof HubRateLimitError)) throw err;
-          if (firstAttempt === 'ok') firstAttempt = 'spawn-limit-429';
-          const waitMs = (err.retryAfterSec ?? 30) * 1000;
-          if (opts.now() + waitMs > deadline) throw err;
-          await sleep(waitMs, undefined, { signal: opts.signal });
-        }
-      }
+      const start = () =>
+        client.startServer(name, { serverName: serverName || undefined, userOptions: body });
+      if (await startWaitingOut429(start, deadline, opts)) firstAttempt = 'spawn-limit-429';
       const requestedAt = opts.now();
       const marks: { kind: string; t: number }[] = [];
       const ready = await client.progress(name, {
