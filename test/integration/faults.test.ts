@@ -83,6 +83,21 @@ describeEachStack('faults', (stack) => {
     }
   }
 
+  /** Bounded poll of the run's events: the probe has declared a hub outage. */
+  async function outageRecorded(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ids = existsSync(runs()) ? readdirSync(runs()) : [];
+      const declared = ids.some((id) => {
+        const f = join(runs(), id, 'events.jsonl');
+        return existsSync(f) && readFileSync(f, 'utf8').includes('"type":"hub-outage"');
+      });
+      if (declared) return;
+      if (Date.now() > deadline) throw new Error(`no hub outage recorded within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   /** The stack's own processes of a kind (servers, kernels), by command line. */
   function marked(pattern: RegExp): number[] {
     return (processesWithMarker(t.stack.state.stackId) ?? []).filter((pid) => {
@@ -211,7 +226,9 @@ describeEachStack('faults', (stack) => {
     const r = run(file);
     await kernelsCreated(2);
     process.kill(pidOf('hub'), 'SIGKILL');
-    await new Promise((res) => setTimeout(res, 4000));
+    // Restart only once the probe has declared the outage (two failed checks 3 s apart): a hub back
+    // within one check interval is, by design, not an outage, and a fixed sleep raced that.
+    await outageRecorded(60_000);
     await restartHub(t.stack.stateDir);
     expect(await r.code, r.stderr()).toBe(1); // the outage makes it not a pass
     const s = JSON.parse(r.stdout()) as RunSummary;
