@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FailureReason, TrendMetric } from '../../core/metrics.js';
-import { BinderLaunchError, launchBinder } from '../clients/binder.js';
+import { BinderLaunchError, launchBinder, type TimedSpawnerMark } from '../clients/binder.js';
 import { HubApiError, HubClient, HubRateLimitError } from '../clients/hub.js';
 import { JupyterServerClient } from '../clients/kernel-rest.js';
 import { parseSpawnerMessage } from '../clients/spawner-progress.js';
@@ -242,33 +242,11 @@ export class JupyterHubTarget implements TargetAdapter {
       if (await startWaitingOut429(() => this.hub.startServer(name), deadline, opts)) {
         firstAttempt = 'spawn-limit-429';
       }
-      const requestedAt = opts.now();
-      const marks: { kind: string; t: number }[] = [];
-      const ready = await this.hub.progress(name, {
-        stallMs: 60_000,
-        timeoutMs: Math.round(Math.max(1000, deadline - opts.now())),
-        signal: opts.signal,
-        onMessage: (ev) => {
-          const m = ev.message ? parseSpawnerMessage(ev.message) : null;
-          if (m) marks.push({ ...m, t: opts.now() });
-        },
-      });
-      const readyAt = opts.now();
+      const spawned = await followSpawn(this.hub, name, undefined, this.o.hubUrl, t0, deadline, opts);
       const token = (
         await this.hub.createToken(name, { note: 'rehearse simulated user', expiresIn: 24 * 3600 })
       ).token;
-      const phases = [
-        { phase: 'launching' as const, t: requestedAt },
-        { phase: 'ready' as const, t: readyAt },
-      ];
-      return {
-        serverUrl: new URL(ready.url.replace(/^\//, ''), this.o.hubUrl).href,
-        token,
-        hubUser: name,
-        readyAt,
-        subPhases: launchSubPhases(t0, phases, marks as never, readyAt),
-        firstAttempt,
-      };
+      return { ...spawned, token, hubUser: name, firstAttempt };
     } catch (err) {
       const reason = failureReason(err);
       // The user (and maybe a pending spawn) exists on the hub: remove it now, or list it.
@@ -316,6 +294,43 @@ async function stopViaHub(
     lines.push({ what: `hub user ${user}`, ok: false, detail: (err as Error).message, command });
   }
   return lines;
+}
+
+/**
+ * Follows a requested spawn on the hub's progress stream to ready, timing the launch's sub-phases
+ * from the spawner's messages (both hub targets: the plain one and the workshop one).
+ */
+export async function followSpawn(
+  hub: HubClient,
+  user: string,
+  serverName: string | undefined,
+  hubUrl: string,
+  t0: number,
+  deadline: number,
+  opts: { signal: AbortSignal; now: () => number },
+): Promise<Pick<LaunchResult, 'serverUrl' | 'readyAt' | 'subPhases'>> {
+  const requestedAt = opts.now();
+  const marks: TimedSpawnerMark[] = [];
+  const ready = await hub.progress(user, {
+    ...(serverName ? { serverName } : {}),
+    stallMs: 60_000,
+    timeoutMs: Math.round(Math.max(1000, deadline - opts.now())),
+    signal: opts.signal,
+    onMessage: (ev) => {
+      const m = ev.message ? parseSpawnerMessage(ev.message) : null;
+      if (m) marks.push({ ...m, t: opts.now() });
+    },
+  });
+  const readyAt = opts.now();
+  const phases = [
+    { phase: 'launching' as const, t: requestedAt },
+    { phase: 'ready' as const, t: readyAt },
+  ];
+  return {
+    serverUrl: new URL(ready.url.replace(/^\//, ''), hubUrl).href,
+    readyAt,
+    subPhases: launchSubPhases(t0, phases, marks, readyAt),
+  };
 }
 
 /**

@@ -3,11 +3,11 @@ import type { HubAuth, ServerOptionFields } from '../../scenarios/workshop.js';
 import { HubApiError, HubClient } from '../clients/hub.js';
 import { HubSession } from '../clients/hub-login.js';
 import { userOptionsBody } from '../clients/server-options.js';
-import { parseSpawnerMessage } from '../clients/spawner-progress.js';
 import type { RecordedTarget } from '../record/types.js';
-import { failureReason, firstAttemptOutcome, launchSubPhases } from '../runner/attribution.js';
+import { failureReason, firstAttemptOutcome } from '../runner/attribution.js';
 import {
   type CleanupLine,
+  followSpawn,
   LaunchFailure,
   type LaunchResult,
   startWaitingOut429,
@@ -103,31 +103,21 @@ export class WorkshopHubTarget implements TargetAdapter {
       const start = () =>
         client.startServer(name, { serverName: serverName || undefined, userOptions: body });
       if (await startWaitingOut429(start, deadline, opts)) firstAttempt = 'spawn-limit-429';
-      const requestedAt = opts.now();
-      const marks: { kind: string; t: number }[] = [];
-      const ready = await client.progress(name, {
-        serverName: serverName || undefined,
-        stallMs: 60_000,
-        timeoutMs: Math.round(Math.max(1000, deadline - opts.now())),
-        signal: opts.signal,
-        onMessage: (ev) => {
-          const m = ev.message ? parseSpawnerMessage(ev.message) : null;
-          if (m) marks.push({ ...m, t: opts.now() });
-        },
-      });
-      const readyAt = opts.now();
-      const phases = [
-        { phase: 'launching' as const, t: requestedAt },
-        { phase: 'ready' as const, t: readyAt },
-      ];
+      const spawned = await followSpawn(
+        client,
+        name,
+        serverName || undefined,
+        this.o.hubUrl,
+        t0,
+        deadline,
+        opts,
+      );
       return {
-        serverUrl: new URL(ready.url.replace(/^\//, ''), this.o.hubUrl).href,
+        ...spawned,
         token,
         hubUser: name,
         serverName,
         cohort: opts.cohort,
-        readyAt,
-        subPhases: launchSubPhases(t0, phases, marks as never, readyAt),
         firstAttempt: firstAttempt === 'ok' ? firstAttemptOutcome(0) : firstAttempt,
       };
     } catch (err) {
