@@ -138,6 +138,7 @@ export class K8sLauncher implements Launcher {
       ...(kubeconfigPath ? { kubeconfig: kubeconfigPath } : {}),
     });
     try {
+      await this.ledger?.durable();
       const res = await fn();
       this.created.push({ kind, name });
       if (key) this.ledger?.created(key);

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { assertNoSecrets } from './writer.js';
@@ -6,9 +6,17 @@ import { assertNoSecrets } from './writer.js';
 /**
  * `ledger.jsonl` in a run record: every resource the run creates, written BEFORE it is created
  * (`intent`), when its name is known (`created`) and when it is confirmed gone (`gone`). One JSON
- * object per line, one write + fdatasync per line: a record of a generator killed with SIGKILL (or
- * a machine losing power) says exactly what may be left and where. `rehearse cleanup` and the next
- * `rehearse run` read it back (`readLedger`); a resource whose last line is not `gone` is live.
+ * object per line. `rehearse cleanup` and the next `rehearse run` read it back (`readLedger`); a
+ * resource whose last line is not `gone` is live.
+ *
+ * Durability, in two steps. Every line is handed to the kernel with one `writeSync` before the
+ * method returns: a generator killed with SIGKILL loses nothing. Against the MACHINE going down
+ * (power, a VM killed), a creator awaits `durable()` between its `intent` and the request that
+ * creates: one fdatasync on libuv's thread pool covers every line written before it started
+ * (group commit), so a thousand launches at once cost a handful of disk flushes and never block
+ * the event loop. `created` and `gone` lines need no flush of their own: losing one to a power
+ * cut leaves an `intent` (taken as live: cleanup looks and finds it or not) or a stale
+ * `created` (cleanup deletes what is already gone: a 404). close() flushes what is left.
  *
  * The first line (`open`) names the process that writes the ledger, so that a reader on the same
  * host can tell a live run (whose resources are still in use) from a dead one.
@@ -70,24 +78,42 @@ export function ledgerKey(r: LedgerResource): string {
   }
 }
 
-/** The append side; every method writes one line and flushes it before returning. */
+/** fs.fdatasync's shape. */
+export type FlushFd = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
+
+/** The append side; every method writes its line before returning (see above for flushes). */
 export class LedgerWriter {
   private fd: number | null;
+  /** Lines written / lines known to be on disk (fdatasync'ed). */
+  private written = 0;
+  private synced = 0;
+  /** The fdatasync under way, and how many lines it covers. */
+  private flushing: Promise<void> | null = null;
 
-  private constructor(readonly file: string) {
+  private constructor(
+    readonly file: string,
+    private readonly flush: FlushFd,
+  ) {
     this.fd = openSync(file, 'a');
   }
 
-  /** Open (or reopen: `rehearse cleanup` appends its `gone` lines) the ledger of a record. */
-  static open(recordDir: string, o: { pid?: number; host?: string; header?: boolean } = {}): LedgerWriter {
-    const w = new LedgerWriter(join(recordDir, LEDGER_FILE));
+  /**
+   * Open (or reopen: `rehearse cleanup` appends its `gone` lines) the ledger of a record.
+   * `fdatasync`: node:fs's by default; tests pass a slow or counting one (a slow disk cannot be
+   * made on demand).
+   */
+  static open(
+    recordDir: string,
+    o: { pid?: number; host?: string; header?: boolean; fdatasync?: FlushFd } = {},
+  ): LedgerWriter {
+    const w = new LedgerWriter(join(recordDir, LEDGER_FILE), o.fdatasync ?? fdatasync);
     if (o.header !== false) {
       w.append({ op: 'open', t: now(), pid: o.pid ?? process.pid, host: o.host ?? hostName() });
     }
     return w;
   }
 
-  /** Before creating `res`; returns its key. */
+  /** Before creating `res`; returns its key. Await `durable()` before the request that creates it. */
   intent(res: LedgerResource): string {
     const key = ledgerKey(res);
     this.append({ op: 'intent', t: now(), key, res });
@@ -103,21 +129,56 @@ export class LedgerWriter {
     this.append({ op: 'gone', t: now(), key, ...(detail ? { detail } : {}) });
   }
 
+  /**
+   * Resolves once every line written so far is on disk. The flush starts at the end of the current
+   * event-loop turn, so that every creator of the same moment shares it; callers arriving while a
+   * flush is under way wait for it and, if they wrote after it began, share the next one.
+   */
+  async durable(): Promise<void> {
+    const want = this.written;
+    while (this.synced < want && this.fd !== null) {
+      this.flushing ??= this.flushSoon();
+      await this.flushing;
+    }
+  }
+
+  private async flushSoon(): Promise<void> {
+    try {
+      await new Promise((r) => setImmediate(r));
+      const fd = this.fd;
+      if (fd === null) return; // close() flushed everything
+      const upTo = this.written;
+      await new Promise<void>((resolve, reject) => {
+        this.flush(fd, (err) => (err && this.fd !== null ? reject(err) : resolve()));
+      });
+      this.synced = Math.max(this.synced, upTo);
+    } finally {
+      this.flushing = null;
+    }
+  }
+
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    if (this.fd === null) return;
+    if (this.synced < this.written) fdatasyncSync(this.fd);
+    this.synced = this.written;
+    closeSync(this.fd);
     this.fd = null;
   }
 
   private append(line: LedgerLine): void {
-    // Ledger lines are written after the record may have been closed (a late cleanup line): a
-    // closed ledger drops nothing silently, it reopens for that one line.
     assertNoSecrets(line, 'ledger');
-    const fd = this.fd ?? openSync(this.file, 'a');
     const buf = Buffer.from(`${JSON.stringify(line)}\n`);
+    // Ledger lines are written after the record may have been closed (a late cleanup line): a
+    // closed ledger drops nothing silently, it reopens for that one line, flushed at once.
+    const fd = this.fd ?? openSync(this.file, 'a');
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fdatasyncSync(fd);
-    if (this.fd === null) closeSync(fd);
+    if (this.fd === null) {
+      fdatasyncSync(fd);
+      closeSync(fd);
+      return;
+    }
+    this.written += 1;
   }
 }
 

@@ -24,14 +24,17 @@ export const RECORD_FILES = {
 /**
  * Writes one run record `runs/<id>/` (layout in types.ts).
  *
- * Durability: events and intervals are appended with one `writeSync` per line on a file descriptor
- * opened once with O_APPEND. Each write is a single syscall that hands the whole line to the kernel
- * (no user-space buffer to lose), and O_APPEND places it at the current end of file atomically. So
- * if *our process* dies (crash, SIGKILL, an unhandled error) every line already written is in the
- * page cache and reaches the file; at most the line being written is torn, and the reader skips it.
- * We deliberately do not fsync each line: that protects only against the *machine* losing power,
- * and costs a disk flush per event at thousands of events per second. meta.json and summary.json
- * are written once or twice per run, so those get tmp + fsync + rename (never half a file).
+ * Durability: events and intervals are appended to files opened once with O_APPEND; each write is
+ * one syscall that hands whole lines to the kernel, placed at the end of file atomically, so what
+ * was written survives our process dying (crash, SIGKILL): it is in the page cache; at most a line
+ * being written is torn, and the reader skips it. Events come by the thousand per second (a step
+ * per cell), so they are gathered for one event-loop turn and written together (one write per
+ * turn, or per 64 KiB), then at finish/close and on process exit: a SIGKILL loses at most the
+ * events of the current turn (well under a millisecond of them) — the resources a crash must not
+ * lose are in the ledger (ledger.ts), written line by line. Intervals (one per 10 s) are written
+ * at once. We do not fsync events or intervals: that protects only against the machine losing
+ * power, and costs a disk flush per line. meta.json and summary.json are written once or twice
+ * per run, so those get tmp + fsync + rename (never half a file).
  */
 export class RecordWriter {
   readonly dir: string;
@@ -39,6 +42,11 @@ export class RecordWriter {
   private meta: RunMeta;
   private eventsFd: number | null;
   private intervalsFd: number | null;
+  /** Event lines not yet written (one event-loop turn's worth), and their length. */
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private flushScheduled = false;
+  private readonly onExit = () => this.flushEvents();
 
   private constructor(dir: string, meta: RunMeta) {
     this.dir = dir;
@@ -46,6 +54,8 @@ export class RecordWriter {
     this.meta = meta;
     this.eventsFd = openSync(join(dir, RECORD_FILES.events), 'a');
     this.intervalsFd = openSync(join(dir, RECORD_FILES.intervals), 'a');
+    // An uncaught error ends the process through 'exit': the turn's events are written then.
+    process.on('exit', this.onExit);
   }
 
   /**
@@ -80,12 +90,36 @@ export class RecordWriter {
   }
 
   /**
-   * Append one event to events.jsonl. Events carry text from the outside world (server error
-   * messages, tracebacks) that may quote a URL with `?token=`: such text is redacted, never
-   * thrown on — a throwing sink would break the run it records.
+   * Append one event to events.jsonl (written at the end of this event-loop turn). Events carry
+   * text from the outside world (server error messages, tracebacks) that may quote a URL with
+   * `?token=`: such text is redacted, never thrown on — a throwing sink would break the run it
+   * records. Most events hold no such text: one test of the serialized line for the words
+   * "token"/"authorization" (which JSON never escapes) rules the deep scan out for them.
    */
   event(ev: RunEvent): void {
-    this.appendLine(this.eventsFd, findSecret(ev, 'event') === null ? ev : redactSecrets(ev));
+    if (this.eventsFd === null) this.closedError();
+    let line = JSON.stringify(ev);
+    if (MAY_HOLD_SECRET.test(line) && findSecret(ev, 'event') !== null)
+      line = JSON.stringify(redactSecrets(ev));
+    this.pending.push(line);
+    this.pendingChars += line.length + 1;
+    if (this.pendingChars >= 64 * 1024) this.flushEvents();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushEvents();
+      });
+    }
+  }
+
+  /** Write the gathered event lines now (one write). */
+  flushEvents(): void {
+    if (this.pending.length === 0 || this.eventsFd === null) return;
+    const text = `${this.pending.join('\n')}\n`;
+    this.pending = [];
+    this.pendingChars = 0;
+    writeAll(this.eventsFd, Buffer.from(text));
   }
 
   /** Append one closed interval to intervals.jsonl. */
@@ -99,6 +133,7 @@ export class RecordWriter {
    * Events may still be appended afterwards until close().
    */
   finish(summary: RunSummary, status: RunStatus, stopReason?: string): void {
+    this.flushEvents();
     const endedAt = summary.endedAt ?? new Date().toISOString();
     const reason = stopReason ?? summary.stopReason;
     const final: RunSummary = {
@@ -115,23 +150,27 @@ export class RecordWriter {
 
   /** Close the append descriptors. Safe to call more than once. */
   close(): void {
+    this.flushEvents();
+    process.off('exit', this.onExit);
     for (const fd of [this.eventsFd, this.intervalsFd]) if (fd !== null) closeSync(fd);
     this.eventsFd = null;
     this.intervalsFd = null;
   }
 
   private appendLine(fd: number | null, value: unknown): void {
-    if (fd === null) {
-      throw new RehearseError(
-        'RECORD_CLOSED',
-        `run record ${this.dir} is closed; nothing more can be written`,
-      );
-    }
-    const buf = Buffer.from(`${JSON.stringify(value)}\n`);
-    let off = 0;
-    // A regular file takes the whole buffer in one write; the loop only guards the contract.
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    if (fd === null) this.closedError();
+    writeAll(fd, Buffer.from(`${JSON.stringify(value)}\n`));
   }
+
+  private closedError(): never {
+    throw new RehearseError('RECORD_CLOSED', `run record ${this.dir} is closed; nothing more can be written`);
+  }
+}
+
+/** A regular file takes the whole buffer in one write; the loop only guards the contract. */
+function writeAll(fd: number, buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
 /** `YYYYMMDD-HHMMSS-<scenario>-<4 hex>`, UTC; the scenario name is reduced to [A-Za-z0-9._-]. */
@@ -187,6 +226,9 @@ export function assertNoSecrets(value: unknown, where: string): void {
 }
 
 const SECRET_PATTERN_ALL = new RegExp(SECRET_PATTERN.source, 'gi');
+
+/** What every match of SECRET_PATTERN contains; JSON.stringify leaves these letters as they are. */
+const MAY_HOLD_SECRET = /token|authorization/i;
 
 /** A deep copy of `value` with every token-looking substring replaced by `[redacted]`. */
 export function redactSecrets<T>(value: T): T {

@@ -6,7 +6,8 @@ import type { ServerApi, UserContext } from './user.js';
  * The run's ledger around a target and the servers it hands out: every launch writes what it is
  * about to create before it calls the target (intent), what it got once ready (created), and
  * everything is marked gone once leaving removed it without a failed line. Kernels are written
- * before `POST api/kernels` and gone after their DELETE, or with their server.
+ * before `POST api/kernels` and gone after their DELETE, or with their server. Each intent is on
+ * disk (`durable()`, shared with the launches of the same moment) before the request is sent.
  */
 
 type OpenServer = NonNullable<UserContext['openServer']>;
@@ -24,6 +25,7 @@ export function ledgered(target: TargetAdapter, open: OpenServer, ledger: Ledger
     async launch(user, t0, opts) {
       const intents = target.intent?.(user, new Date()) ?? [];
       const keys = intents.map((r) => ledger.intent(r));
+      if (keys.length > 0) await ledger.durable();
       let r: LaunchResult;
       try {
         r = await target.launch(user, t0, opts);
@@ -63,6 +65,7 @@ export function ledgered(target: TargetAdapter, open: OpenServer, ledger: Ledger
         const res: LedgerResource = { kind: 'kernel', user: server.hubUser, serverUrl: server.serverUrl };
         const key = ledger.intent(res);
         keys?.push(key);
+        await ledger.durable();
         const k = await api.startKernel(name);
         ledger.created(key, { ...res, id: k.id });
         return k;

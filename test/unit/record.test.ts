@@ -142,6 +142,32 @@ describe('RecordWriter → readRecord', () => {
   });
 });
 
+describe('events.jsonl writes', () => {
+  const lines = (dir: string) =>
+    readFileSync(join(dir, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+  it('gathers one event-loop turn of events into one write, in order, and writes the rest at close', async () => {
+    const w = RecordWriter.create(runsDir, newMeta());
+    for (let i = 0; i < 50; i++) w.event(arrival(i, `u${i}`));
+    expect(lines(w.dir)).toHaveLength(0); // still this turn
+    await new Promise((r) => setImmediate(r));
+    expect(lines(w.dir).map((l) => JSON.parse(l).user)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `u${i}`),
+    );
+    // 64 KiB of events in one turn are written without waiting for the turn's end.
+    const long = 'x'.repeat(1000);
+    for (let i = 0; i < 70; i++) w.event({ type: 'cleanup', t: i, what: long, ok: true, detail: 'ok' });
+    expect(lines(w.dir).length).toBeGreaterThan(50);
+    expect(lines(w.dir).length).toBeLessThan(120);
+    w.event(arrival(99, 'last'));
+    w.close();
+    expect(lines(w.dir)).toHaveLength(121);
+    expect(JSON.parse(lines(w.dir).at(-1) ?? '{}').user).toBe('last');
+    expect(() => w.event(arrival(100, 'late'))).toThrow(/closed/);
+  });
+});
+
 describe('a record from an interrupted run', () => {
   it('is rebuilt from events and intervals, marked partial, and a torn last line is skipped', () => {
     const w = RecordWriter.create(runsDir, newMeta());
