@@ -8,6 +8,10 @@
 //   client-max   S KernelConnections (the product's client, no runner) at the maximum rate
 //   raw-ws       the ceiling: S plain `ws` sockets, same request bytes, at the maximum rate
 //   artillery    artillery@2.0.21 on the equivalent websocket scenario (installed on demand)
+//   many         BENCH_MANY_SESSIONS (10000) kernel sessions in one process at 1 execute per 10 s, held
+//                ~BENCH_MANY_SECONDS (90) after a 60 s ramp: schedule-lag p99, RSS per session, and the
+//                peak of open file descriptors (read from /proc by this parent, every 2 s): the
+//                `ulimit -n` that many sessions need
 //   live         `--live` on and off: the sessions part again with the live server (worker thread)
 //                serving an open page and a /metrics scrape a second (bench/lib/live-viewer.mjs),
 //                each way BENCH_LIVE_PAIRS times, alternating; schedule-lag p99 with over without
@@ -15,8 +19,10 @@
 //   npm run bench:generator   (or node bench/generator.mjs after `npm run bootstrap`)
 // Env: BENCH_SESSIONS (2000), BENCH_SESSION_SECONDS (60), BENCH_LAUNCH_USERS (1000),
 //      BENCH_MAX_SECONDS (10), BENCH_SKIP_ARTILLERY=1, BENCH_KEEP_RUNS=1 (keep run records in /tmp),
-//      BENCH_PARTS (all: launches,sessions,max,client,raw,artillery,live), BENCH_LIVE_PAIRS (2).
+//      BENCH_PARTS (all: launches,sessions,max,client,raw,artillery,many,live), BENCH_LIVE_PAIRS (2),
+//      BENCH_MANY_SESSIONS (10000), BENCH_MANY_SECONDS (90).
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ensureArtillery, runArtillery } from './lib/artillery.mjs';
@@ -38,7 +44,7 @@ const maxSeconds = num('BENCH_MAX_SECONDS', 10);
 const launchUsers = Math.min(num('BENCH_LAUNCH_USERS', 1000), byFd);
 const token = newToken();
 const parts = new Set(
-  (process.env.BENCH_PARTS ?? 'launches,sessions,max,client,raw,artillery,live')
+  (process.env.BENCH_PARTS ?? 'launches,sessions,max,client,raw,artillery,many,live')
     .split(',')
     .map((x) => x.trim()),
 );
@@ -52,13 +58,29 @@ const median = (xs) => {
       : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
 
-/** One part in a fresh process, bounded by `timeoutMs`; its stdout's last line is the result. */
+/** Open file descriptors of a process (Linux /proc), or null. */
+const fdCount = (pid) => {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * One part in a fresh process, bounded by `timeoutMs`; its stdout's last line is the result, with
+ * the peak of the process's open file descriptors (read from here every 2 s) as `fdPeak`.
+ */
 function part(name, opts, timeoutMs) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--expose-gc', WORKER, name, JSON.stringify(opts)], {
       env: { ...process.env, STUB_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let fdPeak = 0;
+    const fdWatch = setInterval(() => {
+      fdPeak = Math.max(fdPeak, fdCount(child.pid) ?? 0);
+    }, 2000);
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => {
@@ -70,9 +92,10 @@ function part(name, opts, timeoutMs) {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(fdWatch);
       const line = out.trim().split('\n').at(-1);
       try {
-        resolve(JSON.parse(line));
+        resolve({ ...JSON.parse(line), fdPeak });
       } catch {
         resolve({
           error: `${name} ended with ${code ?? signal}${signal === 'SIGKILL' ? ` (over ${timeoutMs} ms)` : ''}: ${err.trim().slice(-600)}`,
@@ -131,6 +154,25 @@ try {
     out.sessions = await measured(stub, 'sessions at 1 exec/s', () =>
       part('sessions', { ...sessionOpts, thinkMs: 1000, cells: sessionSeconds + 20 }, 240_000),
     );
+  if (parts.has('many')) {
+    const manyWanted = num('BENCH_MANY_SESSIONS', 10_000);
+    const manySeconds = num('BENCH_MANY_SECONDS', 90);
+    out.many = await measured(stub, `${manyWanted} sessions at 1 exec/10 s`, () =>
+      part(
+        'sessions',
+        {
+          url: stub.url,
+          users: manyWanted,
+          rampMs: 60_000,
+          durationMs: manySeconds * 1000,
+          thinkMs: 10_000,
+          cells: Math.ceil(manySeconds / 10) + 5,
+        },
+        (manySeconds + 300) * 1000,
+      ),
+    );
+    out.many.wanted = manyWanted;
+  }
   if (parts.has('live')) {
     // Alternating off/on pairs: the shared host's background load drifts; the ratio is of medians.
     const runs = { off: [], on: [] };
@@ -234,6 +276,18 @@ out.targets = {
     measured: out.ratios.oursMaxOverRawWsCeiling,
     met: out.ratios.oursMaxOverRawWsCeiling >= 0.7,
     perCpu: out.ratios.oursMaxOverRawWsCeilingPerCpu,
+  },
+  manySessions: {
+    target: '10000 sessions at 1 exec/10 s: schedule-lag p99 <= 20 ms, <= 64 KB RSS each',
+    sessions: out.many?.steady?.sessions ?? out.many?.peakSessions ?? null,
+    scheduleLagP99Ms: out.many?.generatorLagMs?.p99 ?? null,
+    rssPerSessionKB: out.many?.steady?.rssPerSessionKB ?? null,
+    fdPeak: out.many?.fdPeak ?? null,
+    fdLimit: host.fdLimit,
+    met:
+      out.many?.steady?.sessions >= 10_000 &&
+      out.many?.generatorLagMs?.p99 <= 20 &&
+      out.many?.steady?.rssPerSessionKB <= 64,
   },
   oneCore: {
     target: 'steady cpuCoresUsed <= 1',

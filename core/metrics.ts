@@ -118,7 +118,8 @@ export interface SampleTags {
 /** What a step emits into the sink. `t` is ms since the run's start on the runner's clock. */
 export type Sample =
   | { kind: 'trend'; metric: TrendMetric; value: number; t: number; tags?: SampleTags }
-  | { kind: 'rate'; metric: RateMetric; hit: boolean; t: number }
+  /** `count`: this many samples of the same outcome at once (default 1; the cells a session skips). */
+  | { kind: 'rate'; metric: RateMetric; hit: boolean; t: number; count?: number }
   | { kind: 'failure'; reason: FailureReason; attempt: 'first' | 'final'; t: number };
 
 /** Histogram key: the metric, or `cell.exec{cell=3}` for a per-cell histogram. */

@@ -30,15 +30,13 @@ export class RealClock implements Clock {
 
   sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (t <= this.now()) return Promise.resolve(); // due already: no timer, no listener
+    const wait = t - this.now();
+    if (wait <= 0) return Promise.resolve(); // due already: no timer, no listener
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        Math.max(0, t - this.now()),
-      );
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, wait);
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal?.reason);

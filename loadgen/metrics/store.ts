@@ -13,7 +13,7 @@
  * rather than lost or written twice. Samples with t < 0 count in the first interval.
  */
 
-import { recordMs } from '../../core/hdr.js';
+import { type Histogram, merge, newHistogram, recordMs } from '../../core/hdr.js';
 import { cohortKey, type Sample, type TrendMetric, trendKey } from '../../core/metrics.js';
 import type { IntervalRecord } from '../record/types.js';
 import { type MetricsSummary, MetricTotals } from './totals.js';
@@ -25,22 +25,65 @@ export interface MetricStoreOptions {
   onInterval?: (rec: IntervalRecord) => void;
 }
 
+/**
+ * Histogram keys of per-cell and per-cohort trends, built once: a sample's key is then a string
+ * the Map has already hashed, not a new one per sample.
+ */
+const cellKeys = new Map<TrendMetric, string[]>();
+const cohortKeys = new Map<TrendMetric, Map<string, string>>();
+
+function cellKeyOf(metric: TrendMetric, cell: number): string {
+  let keys = cellKeys.get(metric);
+  if (keys === undefined) {
+    keys = [];
+    cellKeys.set(metric, keys);
+  }
+  let key = keys[cell];
+  if (key === undefined) {
+    key = trendKey(metric, { cell });
+    keys[cell] = key;
+  }
+  return key;
+}
+
+function cohortKeyOf(metric: TrendMetric, cohort: string): string {
+  let keys = cohortKeys.get(metric);
+  if (keys === undefined) {
+    keys = new Map();
+    cohortKeys.set(metric, keys);
+  }
+  let key = keys.get(cohort);
+  if (key === undefined) {
+    key = cohortKey(metric, cohort);
+    keys.set(cohort, key);
+  }
+  return key;
+}
+
 /** Add one sample to totals: a trend tagged with a cell goes to its per-cell key AND the metric. */
 function addSample(totals: MetricTotals, s: Sample): void {
   switch (s.kind) {
     case 'trend':
       recordMs(totals.histogram(s.metric), s.value);
-      if (s.tags?.cell !== undefined) recordMs(totals.histogram(trendKey(s.metric, s.tags)), s.value);
+      if (s.tags?.cell !== undefined) recordMs(totals.histogram(cellKeyOf(s.metric, s.tags.cell)), s.value);
       else if (s.tags?.cohort !== undefined)
-        recordMs(totals.histogram(cohortKey(s.metric, s.tags.cohort)), s.value);
+        recordMs(totals.histogram(cohortKeyOf(s.metric, s.tags.cohort)), s.value);
       return;
-    case 'rate':
-      totals.addRate(s.metric, s.hit ? 1 : 0, 1);
+    case 'rate': {
+      const n = s.count ?? 1;
+      totals.addRate(s.metric, s.hit ? n : 0, n);
       return;
+    }
     case 'failure':
       totals.addFailures(s.reason, s.attempt === 'first' ? 1 : 0, s.attempt === 'final' ? 1 : 0);
       return;
   }
+}
+
+function mergeAll(hs: readonly (Histogram | undefined)[]): Histogram {
+  const sum = newHistogram();
+  for (const h of hs) if (h) merge(sum, h);
+  return sum;
 }
 
 export class MetricStore {
@@ -51,7 +94,10 @@ export class MetricStore {
   /** Every interval ending at or before this is closed (a multiple of intervalMs). */
   private closedTo = 0;
   private closed = false;
-  /** The whole run so far, for cumulativeP and snapshot. */
+  /**
+   * The closed intervals, added up as each closes: with the open ones, the whole run so far (for
+   * cumulativeP and snapshot). A sample is recorded once, in its interval, not twice.
+   */
   private readonly run = new MetricTotals();
   /**
    * Samples added after close(): not recorded (the records are written). Non-zero means some
@@ -88,7 +134,6 @@ export class MetricStore {
       this.open.set(start, totals);
     }
     addSample(totals, s);
-    addSample(this.run, s);
   }
 
   /** Close every interval whose end is <= t, emitting the non-empty ones in order of start. */
@@ -119,9 +164,12 @@ export class MetricStore {
 
   /** Percentile p (0..100) of a trend over the whole run so far, in ms; null before any sample. */
   cumulativeP(metric: TrendMetric, p: number): number | null {
-    const h = this.run.trends.get(metric);
-    if (h === undefined || h.totalCount === 0) return null;
-    return h.getValueAtPercentile(p) / 1000;
+    const parts = [this.run, ...this.open.values()]
+      .map((t) => t.trends.get(metric))
+      .filter((h) => h !== undefined && h.totalCount > 0);
+    if (parts.length === 0) return null;
+    const h = parts.length === 1 ? parts[0] : mergeAll(parts);
+    return (h as Histogram).getValueAtPercentile(p) / 1000;
   }
 
   /**
@@ -129,7 +177,11 @@ export class MetricStore {
    * decoding every closed interval again. `percentiles` as in summarizeIntervals.
    */
   snapshot(percentiles: readonly number[] = []): MetricsSummary {
-    return this.run.summarize(percentiles);
+    if (this.open.size === 0) return this.run.summarize(percentiles);
+    const all = new MetricTotals();
+    all.addTotals(this.run);
+    for (const t of this.open.values()) all.addTotals(t);
+    return all.summarize(percentiles);
   }
 
   private openStarts(): number[] {
@@ -140,6 +192,7 @@ export class MetricStore {
     const totals = this.open.get(start);
     if (totals === undefined) return;
     this.open.delete(start);
+    this.run.addTotals(totals);
     if (!totals.isEmpty()) this.onInterval?.(totals.toRecord(start, end));
   }
 }

@@ -58,6 +58,13 @@ export class MetricTotals {
     this.failures.set(reason, f);
   }
 
+  /** Add everything `other` holds (histograms added exactly). */
+  addTotals(other: MetricTotals): void {
+    for (const [key, h] of other.trends) merge(this.histogram(key), h);
+    for (const [metric, r] of other.rates) this.addRate(metric, r.hits, r.total);
+    for (const [reason, f] of other.failures) this.addFailures(reason, f.first, f.final);
+  }
+
   /** Add everything an interval record holds (histograms decoded and added exactly). */
   addRecord(rec: IntervalRecord): void {
     for (const [key, encoded] of Object.entries(rec.trends)) merge(this.histogram(key), decode(encoded));

@@ -41,6 +41,9 @@ export interface RunOutcome {
 export const RATE_LIMIT_STOP =
   'BinderHub answered 429 "Rate limit exceeded": launching stopped. Set `c.RateLimiter.limit = 0` on the hub under test, use build tokens, or spread the load over workers.';
 
+/** A user in these states holds a server. */
+const holds = (s: UserState) => s !== 'waiting' && s !== 'launching' && s !== 'leaving' && s !== 'done';
+
 export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
   const { clock, store } = o;
   const stopCtl = new AbortController();
@@ -73,7 +76,6 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
     if (from === 'waiting' && to === 'launching') counts.arrived += 1;
     if (to === 'launching') counts.launching += 1;
     if (from === 'launching') counts.launching -= 1;
-    const holds = (s: UserState) => s !== 'waiting' && s !== 'launching' && s !== 'leaving' && s !== 'done';
     if (holds(to) && !holds(from)) counts.ready += 1;
     if (!holds(to) && holds(from)) counts.ready -= 1;
     if (to === 'in-cell') counts.inCells += 1;
@@ -87,7 +89,7 @@ export async function runPlan(o: RunPlanOptions): Promise<RunOutcome> {
     abort: o.abort,
     onState,
     emit: (s) => {
-      if (s.kind === 'rate' && s.metric === 'arrival.late' && s.hit) counts.late += 1;
+      if (s.kind === 'rate' && s.metric === 'arrival.late' && s.hit) counts.late += s.count ?? 1;
       store.add(s);
     },
     event: (ev) => {

@@ -151,12 +151,13 @@ class SimulatedUser {
     this.state = next;
   }
 
-  private trend(metric: TrendMetric, value: number, cell?: number): void {
+  /** `t`: when it was measured, if the caller has just read the clock (default: now). */
+  private trend(metric: TrendMetric, value: number, cell?: number, t = this.ctx.clock.now()): void {
     this.ctx.emit({
       kind: 'trend',
       metric,
       value,
-      t: this.ctx.clock.now(),
+      t,
       // Every trend of a user carries its cohort (hence its server profile); cells keep their index.
       tags: cell === undefined ? { cohort: this.a.cohort } : { cell },
     });
@@ -165,14 +166,17 @@ class SimulatedUser {
   /** Wait for a step's scheduled start; record how late the generator began it. */
   private async begin(scheduled: number, signal: AbortSignal): Promise<number> {
     await this.ctx.clock.sleepUntil(scheduled, signal);
-    const lag = Math.max(0, this.ctx.clock.now() - scheduled);
-    this.trend('generator.lag', lag);
+    const now = this.ctx.clock.now();
+    const lag = Math.max(0, now - scheduled);
+    this.trend('generator.lag', lag, undefined, now);
     return lag;
   }
 
   /** Arrival gate and session signals, combined once per user (not per cell). */
   private readonly leaving: AbortSignal;
   private readonly arrivalGate: AbortSignal;
+  /** When the last step ended (the clock read once per step, for what follows it). */
+  private stepEnd = 0;
 
   /** One step: scheduled start → done; emits the trend (from the scheduled start) and a step event. */
   private async step<T>(
@@ -182,27 +186,22 @@ class SimulatedUser {
     fn: () => Promise<T>,
     cell?: number,
   ): Promise<T> {
+    const { clock } = this.ctx;
     // Only scheduled steps (cells, after think time) have a lag to record; the others start at once.
-    if (scheduled > this.ctx.clock.now()) await this.begin(scheduled, this.ctx.abort);
-    else if (cell !== undefined) this.trend('generator.lag', this.ctx.clock.now() - scheduled);
+    const start = clock.now();
+    if (scheduled > start) await this.begin(scheduled, this.ctx.abort);
+    else if (cell !== undefined) this.trend('generator.lag', start - scheduled, undefined, start);
     let ok = false;
     try {
       const value = await fn();
       ok = true;
       return value;
     } finally {
-      const duration = this.ctx.clock.now() - scheduled;
-      if (metric && ok) this.trend(metric, duration, cell);
-      this.ctx.event({
-        type: 'step',
-        t: this.ctx.clock.now(),
-        user: this.a.id,
-        step: name,
-        scheduled,
-        duration,
-        ok,
-        cell,
-      });
+      const end = clock.now();
+      this.stepEnd = end;
+      const duration = end - scheduled;
+      if (metric && ok) this.trend(metric, duration, cell, end);
+      this.ctx.event({ type: 'step', t: end, user: this.a.id, step: name, scheduled, duration, ok, cell });
     }
   }
 
@@ -375,14 +374,16 @@ class SimulatedUser {
     this.to('connecting');
     this.conn = await this.step('ws.connect', 'ws.connect', clock.now(), () => rest.connect(kernel.id));
     const conn = this.conn;
-    let prevEnd = clock.now();
-    for (const cell of this.ctx.cells) {
+    let prevEnd = this.stepEnd;
+    const cells = this.ctx.cells;
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i] as CodeCell;
       const scheduled = prevEnd + thinkTimeMs(this.ctx.session, this.a.seed, cell.index);
       if (scheduled >= sessionEnd) {
-        // The session ended before this cell: the rest of the notebook is not run, and says so.
-        for (let i = cell.index; i < this.ctx.cells.length; i++) {
-          this.ctx.emit({ kind: 'rate', metric: 'cell.skipped', hit: true, t: clock.now() });
-        }
+        // The session ended before this cell: the rest of the notebook is not run, and says so
+        // (one sample counting them all).
+        const count = cells.length - i;
+        this.ctx.emit({ kind: 'rate', metric: 'cell.skipped', hit: true, t: clock.now(), count });
         break;
       }
       this.to('thinking');
@@ -404,9 +405,10 @@ class SimulatedUser {
         throw err;
       }
       this.cellsRun += 1;
-      this.ctx.emit({ kind: 'rate', metric: 'cell.skipped', hit: false, t: clock.now() });
+      const end = this.stepEnd;
+      this.ctx.emit({ kind: 'rate', metric: 'cell.skipped', hit: false, t: end });
       const failed = result.status !== 'ok';
-      this.ctx.emit({ kind: 'rate', metric: 'cell.failed', hit: failed, t: clock.now() });
+      this.ctx.emit({ kind: 'rate', metric: 'cell.failed', hit: failed, t: end });
       if (failed) {
         // `cell N, line L: Ename: evalue`, as `rehearse check` and its JUnit say it.
         const e = result.error && cellError(result.error, cell.source);
@@ -415,7 +417,7 @@ class SimulatedUser {
           code: 'CELL_ERROR',
         });
       }
-      prevEnd = clock.now();
+      prevEnd = end;
     }
     this.to('idle');
     await this.sleepUnlessStopped(sessionEnd);

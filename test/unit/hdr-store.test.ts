@@ -209,6 +209,18 @@ describe('MetricStore intervals', () => {
   });
 });
 
+describe('samples counted at once', () => {
+  it('a rate sample with a count counts that many, in the interval and over the run', () => {
+    const { store, records } = collect();
+    store.add({ kind: 'rate', metric: 'cell.skipped', hit: false, t: 1 });
+    store.add({ kind: 'rate', metric: 'cell.skipped', hit: true, t: 2, count: 17 });
+    store.flushUntil(10_000);
+    store.add({ kind: 'rate', metric: 'cell.skipped', hit: true, t: 10_001, count: 3 });
+    expect(records[0]?.rates['cell.skipped']).toEqual({ hits: 17, total: 18 });
+    expect(store.snapshot().rates['cell.skipped']).toEqual({ hits: 20, total: 21, rate: 20 / 21 });
+  });
+});
+
 describe('merging intervals and shards', () => {
   /** 3000 samples over 65 s: lognormal-ish latencies on 3 cells, rates and failures. */
   function samples(seed: number): Sample[] {
