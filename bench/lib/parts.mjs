@@ -138,3 +138,85 @@ export async function sessions({ url, users, rampMs, durationMs, thinkMs, cells,
     ),
   };
 }
+
+/**
+ * The runner alone: `users` sessions whose "server" lives in this process (a target that launches
+ * at once, a kernel session whose execute answers on the next turn of the event loop), each
+ * running `cells` cells with a 1 ms think time. No socket, no JSON on a wire: what is left is the
+ * runner's own work per cell (scheduling, timing, the samples, the step event, the record). Reports
+ * CPU-µs per cell over the whole run, and the same with the record's events (run end included).
+ */
+export async function runnerOnly({ users, cells, seconds }) {
+  const { rehearse } = await import(new URL('../../dist/loadgen/run.js', import.meta.url));
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const loaded = stubScenario({
+    name: 'bench-runner',
+    binderUrl: 'http://127.0.0.1:9/',
+    cohorts: [{ name: 'class', users, arrival: { kind: 'burst', over: '0s' } }],
+    thinkMs: { median: 1, p95: 1 },
+    durationMs: seconds * 1000,
+  });
+  let n = 0;
+  const target = {
+    describe: () => ({ kind: 'binderhub', binderUrl: 'http://127.0.0.1:9/' }),
+    launch: async (user, t0, o) => ({
+      serverUrl: `http://127.0.0.1:9/user/${user}/`,
+      token: 'x',
+      hubUser: user,
+      readyAt: o.now(),
+      subPhases: {},
+      firstAttempt: 'ok',
+    }),
+    stop: async () => [],
+  };
+  const answer = { status: 'ok', executionCount: 1, stdout: '', stderr: '', result: '1', displayData: 0 };
+  const session = {
+    execute: () =>
+      new Promise((r) =>
+        setImmediate(() => {
+          n += 1;
+          r(answer);
+        }),
+      ),
+    close: async () => undefined,
+  };
+  const openServer = () => ({
+    startKernel: async () => ({ id: 'k' }),
+    connect: async () => session,
+    deleteKernel: async () => 'deleted',
+  });
+  const runsDir = mkdtempSync(join(tmpdir(), 'rehearse-bench-runner-'));
+  globalThis.gc?.();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await rehearse({
+    loaded,
+    runsDir,
+    target,
+    openServer,
+    healthProbe: false,
+    stop: new AbortController().signal,
+    abort: new AbortController().signal,
+    thresholds: [],
+    cells: tinyCells(cells),
+    protocol: 'v1',
+    toolVersion: 'bench',
+    stepTimeoutMs: 60_000,
+    cellTimeoutMs: 60_000,
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - t0;
+  dropRuns(runsDir);
+  const cpuUs = cpu.user + cpu.system;
+  return {
+    users,
+    cellsRun: n,
+    wallSeconds: r1(wall / 1000),
+    cpuSeconds: r3(cpuUs / 1e6),
+    cpuMicrosPerCell: r1(cpuUs / n),
+    cellsPerSecond: r1(n / (wall / 1000)),
+    failures: result.summary.failures,
+  };
+}

@@ -6,6 +6,7 @@ const opts = { ...JSON.parse(json ?? '{}'), token: process.env.STUB_TOKEN };
 const parts = {
   launches: async () => (await import('./parts.mjs')).launches(opts),
   sessions: async () => (await import('./parts.mjs')).sessions(opts),
+  'runner-only': async () => (await import('./parts.mjs')).runnerOnly(opts),
   'raw-ws': async () => (await import('./ws-parts.mjs')).rawWs(opts),
   'client-max': async () => (await import('./ws-parts.mjs')).clientMax(opts),
 };
