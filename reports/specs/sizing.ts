@@ -164,30 +164,7 @@ export function planFrontierSpec(plan: PlanInput): TopLevelSpec {
         mark: { type: 'text', align: 'left', dx: 8, dy: -8, color: PALETTE.grey },
         encoding: { x, y, text: { field: 'label', type: 'nominal' } },
       },
-      // The named alternatives: a square when it meets the SLOs, a cross when it misses one; named.
-      {
-        transform: [{ filter: 'datum.alternative !== null' }],
-        layer: [
-          {
-            transform: [{ filter: 'datum.feasible' }],
-            mark: { type: 'point', shape: 'square', filled: true, size: 120, color: PALETTE.green },
-            encoding: { x, y },
-          },
-          {
-            transform: [{ filter: '!datum.feasible' }],
-            mark: { type: 'point', shape: 'cross', filled: true, size: 140, color: PALETTE.vermillion },
-            encoding: { x, y },
-          },
-          {
-            mark: { type: 'text', align: 'left', dx: 10, dy: 12, color: PALETTE.black },
-            encoding: {
-              x,
-              y,
-              text: { field: 'caption', type: 'nominal' },
-            },
-          },
-        ],
-      },
+      ...alternativeLayers(points, x, y),
       {
         transform: [{ filter: 'datum.chosen' }],
         layer: [
@@ -203,6 +180,51 @@ export function planFrontierSpec(plan: PlanInput): TopLevelSpec {
       },
     ],
   };
+}
+
+/**
+ * The named alternatives: a square when it meets the SLOs, a cross when it misses one, each named.
+ * Only the layers that have points (an empty layer makes Vega warn of an infinite extent).
+ */
+function alternativeLayers<X, Y>(points: readonly FrontierPoint[], x: X, y: Y) {
+  const alts = points.filter((p) => p.alternative !== null);
+  const met = 'datum.alternative !== null && datum.feasible';
+  const missed = 'datum.alternative !== null && !datum.feasible';
+  return [
+    ...(alts.some((p) => p.feasible)
+      ? [
+          {
+            transform: [{ filter: met }],
+            mark: { type: 'point' as const, shape: 'square', filled: true, size: 120, color: PALETTE.green },
+            encoding: { x, y },
+          },
+        ]
+      : []),
+    ...(alts.some((p) => !p.feasible)
+      ? [
+          {
+            transform: [{ filter: missed }],
+            mark: {
+              type: 'point' as const,
+              shape: 'cross',
+              filled: true,
+              size: 140,
+              color: PALETTE.vermillion,
+            },
+            encoding: { x, y },
+          },
+        ]
+      : []),
+    ...(alts.length > 0
+      ? [
+          {
+            transform: [{ filter: 'datum.alternative !== null' }],
+            mark: { type: 'text' as const, align: 'left' as const, dx: 10, dy: 12, color: PALETTE.black },
+            encoding: { x, y, text: { field: 'caption', type: 'nominal' as const } },
+          },
+        ]
+      : []),
+  ];
 }
 
 /** The node timeline sorted by time, each group's last count held until `plan.endMs`. */

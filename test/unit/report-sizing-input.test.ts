@@ -130,7 +130,8 @@ describe('plan charts: the named alternatives', () => {
     expect(points.filter((p) => p.label === 'm3.large, 10–11 nodes')).toHaveLength(1);
     expect(points.find((p) => p.chosen)?.label).toBe('m3.large, 9–11 nodes, 2 placeholders');
     const spec = JSON.stringify(planFrontierSpec(plan));
-    expect(spec).toContain('"filter":"datum.alternative !== null"');
+    expect(spec).toContain('"filter":"datum.alternative !== null && datum.feasible"');
+    expect(spec).toContain('"filter":"datum.alternative !== null && !datum.feasible"');
     expect(spec).toContain('"field":"caption"');
     // 810 s against 47 s: a log scale so that the plans meeting the SLOs stay apart.
     expect(spec).toContain('"type":"log"');
