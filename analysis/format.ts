@@ -1,6 +1,7 @@
 /**
  * `rehearse plan` on a terminal: parameters with their origins, the best candidates, the chosen
- * plan beside the alternatives an operator would pick, the SLOs as predicted, the node groups, the pre-scale schedule, the SU budget and the quota check.
+ * plan beside the alternatives an operator would pick, the SLOs as predicted, the node groups, the
+ * pre-scale schedule, the SU budget and the quota check.
  */
 
 import type { Spread } from '../core/random.js';

@@ -6,8 +6,9 @@ import type { CliIO } from '../main.js';
  * `rehearse plan <scenario> [--from runs/<id>] [--event-hours H] [--events-per-year N] [--json]
  * [--out plan.yaml]`: size the Jetstream2 cluster for the scenario (node groups, pre-scale,
  * placeholders) and its SU budget, beside the rule of thumb, pre-scaling to the peak and autoscaling
- * alone. Progress on stderr, the report on stdout, the NodeGroupPlan to --out (only then; without it,
- * a hint on stderr). Exit 0, or 2 for bad input (unknown flavor, impossible SLO, a user larger than any node).
+ * alone. Progress on stderr, the report on stdout, the NodeGroupPlan to --out (only then; without
+ * it, a hint on stderr). Exit 0, or 2 for bad input (unknown flavor, impossible SLO, a user larger
+ * than any node).
  */
 export async function plan(
   io: CliIO,
