@@ -1,11 +1,14 @@
 /**
- * `rehearse plan` on a terminal: parameters with their origins, the best candidates, the SLOs as
- * predicted, the node groups, the pre-scale schedule, the SU budget and the quota check.
+ * `rehearse plan` on a terminal: parameters with their origins, the best candidates, the chosen
+ * plan beside the alternatives an operator would pick, the SLOs as predicted, the node groups, the
+ * pre-scale schedule, the SU budget and the quota check.
  */
 
 import type { Spread } from '../core/random.js';
+import { misses, predictedText } from './alternatives.js';
 import type { ModelParams } from './model.js';
 import { GiB } from './node-capacity.js';
+import type { Candidate } from './recommend.js';
 import type { PlanReport } from './sizing.js';
 
 /** 850ms, 12.5s, 4m29s, 1h10m. */
@@ -87,6 +90,43 @@ function table(rows: string[][], indent = '  '): string {
     .join('\n');
 }
 
+/**
+ * The chosen plan beside the named alternatives (same flavor and max, same replications), one row
+ * each, an alternative that is the chosen plan said so; how each is set; why the choice won.
+ */
+function formatAlternatives(r: PlanReport): string[] {
+  const rec = r.recommendation;
+  const c = rec.chosen;
+  const dask = [c, ...rec.alternatives].some((x) => x.daskPrescale > 0);
+  const slos = (x: Candidate) => {
+    const missed = misses(x);
+    return missed.length === 0 ? 'all met' : `misses ${missed.join('; ')}`;
+  };
+  const row = (name: string, x: Candidate, same = false) => [
+    name,
+    String(x.prescale),
+    ...(dask ? [String(x.daskPrescale)] : []),
+    String(x.placeholders),
+    duration(x.p50),
+    duration(x.p95),
+    duration(x.maxReady),
+    su(x.eventSu),
+    `${slos(x)}${same ? ' — the chosen plan itself' : ''}`,
+  ];
+  const head = ['plan', 'pre-scale', ...(dask ? ['dask pre-scale'] : []), 'placeholders'];
+  return [
+    `Beside the alternatives (each on ${c.flavor} with max ${c.max} nodes, as the chosen plan; ` +
+      `${rec.replications} replications, the same seeds)`,
+    table([
+      [...head, 'p50', 'p95', 'max wait', 'SU/event', 'SLOs'],
+      row('* chosen', c),
+      ...rec.alternatives.map((a) => row(a.name, a, a.sameAsChosen)),
+    ]),
+    ...rec.alternatives.map((a) => `  ${a.name}: ${a.rule}`),
+    `  ${rec.versusRuleOfThumb}`,
+  ];
+}
+
 const at = (ms: number) => (ms < 0 ? `T-${duration(-ms)}` : `T+${duration(ms)}`);
 
 export function formatPlan(r: PlanReport): string {
@@ -138,14 +178,10 @@ export function formatPlan(r: PlanReport): string {
     su(x.eventSu),
   ]);
   out.push(table([head, ...rows]));
+  out.push('', ...formatAlternatives(r));
   out.push('', 'SLOs, as predicted for the chosen plan');
   for (const v of c.verdicts) {
-    const actual =
-      v.actual === null
-        ? 'not modelled by the simulator'
-        : v.slo.metric.endsWith('failed')
-          ? `${(v.actual * 100).toFixed(1)}%`
-          : duration(v.actual);
+    const actual = predictedText(v);
     out.push(
       `  ${v.actual === null ? '-' : v.pass ? '✓' : '✗'} ${v.slo.expr.padEnd(28)} ${actual}${v.slo.origin === 'default' ? '  (default SLO)' : ''}`,
     );

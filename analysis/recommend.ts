@@ -2,11 +2,14 @@
  * The recommender: simulate every (flavor × pre-scaled nodes × max × placeholders [× dask
  * pre-scale]) candidate, keep those meeting the SLOs, no failed launch and the memory headroom,
  * and choose the one with the fewest SUs over the event window; ties go to fewer nodes (peak, then
- * max), then fewer placeholders, then fewer pre-scaled nodes.
+ * max), then fewer placeholders, then fewer pre-scaled nodes. The named alternatives
+ * (alternatives.ts: rule of thumb, pre-scale to peak, autoscale only) are part of the search for
+ * every flavor and max, so the choice is never beaten by one of them.
  */
 import { InputError } from '../core/errors.js';
 import { createRng, deriveSeed, lognormal } from '../core/random.js';
 import type { Scenario } from '../scenarios/schema.js';
+import { type AlternativeName, alternativeShapes, sameSettings, versusRuleOfThumb } from './alternatives.js';
 import { type Catalogue, suPerHour } from './catalogue.js';
 import { type EventWindow, eventCost } from './cost.js';
 import type { ModelValues } from './model.js';
@@ -59,8 +62,23 @@ export interface Candidate {
   feasible: boolean;
 }
 
+/** A named alternative as simulated, on the chosen plan's flavor and max node count. */
+export interface Alternative extends Candidate {
+  name: AlternativeName;
+  /** How it is set, in words. */
+  rule: string;
+  /** Same pre-scale, max, placeholders (and dask pre-scale) as the chosen plan. */
+  sameAsChosen: boolean;
+}
+
 export interface Recommendation {
   chosen: Candidate;
+  /** Rule of thumb, pre-scale to peak, autoscale only: the chosen flavor and max, the same replications. */
+  alternatives: Alternative[];
+  /** Why the chosen plan won over the rule of thumb, from the figures. */
+  versusRuleOfThumb: string;
+  /** Simulations per candidate (seeds derived from the scenario's, the same for every candidate). */
+  replications: number;
   /** Best feasible candidates, chosen first (at most 5). */
   top: Candidate[];
   searched: number;
@@ -105,7 +123,9 @@ function better(a: Candidate, b: Candidate): number {
 /**
  * Search: for each flavor the grid of search-space.ts; each candidate simulated `replications`
  * times (seeds derived from the scenario's), times pooled; chosen = min over feasible candidates of
- * `better` (SU, then nodes). InputError SLO_UNREACHABLE when none is feasible.
+ * `better` (SU, then nodes). The named alternatives join the grid for every flavor and max; those
+ * of the chosen flavor at the chosen max are returned beside the choice. InputError SLO_UNREACHABLE
+ * when none is feasible.
  */
 export function recommend(input: RecommendInput): Recommendation {
   const m = input.model;
@@ -118,10 +138,11 @@ export function recommend(input: RecommendInput): Recommendation {
   const peak = peakConcurrent(input.arrivals, hold);
   const reserve = placeholderReserve(input.arrivals, m.nodeReady.median);
   const cells = cellSample(m, input.scenario.seed);
+  const shapes = new Map<FlavorOption, ReturnType<typeof alternativeShapes>>();
   const work = options.flatMap((option) => {
     const g = gridFor(option, peak, headroom, reserve, m);
     const dask = g.daskPrescale.length > 0 ? g.daskPrescale : [0];
-    return g.prescale.flatMap((prescale) =>
+    const grid = g.prescale.flatMap((prescale) =>
       g.max.flatMap((max) =>
         g.placeholders.flatMap((placeholders) =>
           dask.map((daskPrescale) => ({
@@ -135,6 +156,19 @@ export function recommend(input: RecommendInput): Recommendation {
         ),
       ),
     );
+    // The named alternatives at every max of the grid, where the grid does not hold them already.
+    const alts = alternativeShapes(option.fit.perNode, peak, reserve, g.daskPrescale);
+    shapes.set(option, alts);
+    const named = alts.flatMap(({ prescale, placeholders, daskPrescale }) =>
+      g.max.map((max) => ({ option, prescale, max, placeholders, daskPrescale, daskMax: g.daskMax })),
+    );
+    const keys = new Set(grid.map(workKey));
+    const extra = named.filter((w) => {
+      const fresh = !keys.has(workKey(w));
+      keys.add(workKey(w));
+      return fresh;
+    });
+    return [...grid, ...extra];
   });
   const all: Candidate[] = [];
   let best: { c: Candidate; sim: SimResult; option: FlavorOption } | null = null;
@@ -151,8 +185,19 @@ export function recommend(input: RecommendInput): Recommendation {
     .filter((c) => c.feasible)
     .sort(better)
     .slice(0, 5);
+  const byKey = new Map(all.map((c) => [keyOf(c.flavor, c), c]));
+  const alternatives = (shapes.get(chosen.option) ?? []).map((a): Alternative => {
+    const c = byKey.get(keyOf(chosen.c.flavor, { ...a, max: chosen.c.max }));
+    if (!c) throw new RangeError(`recommend: the alternative "${a.name}" was not simulated`);
+    return { ...c, name: a.name, rule: a.rule, sameAsChosen: sameSettings(c, chosen.c) };
+  });
+  const rule = alternatives.find((a) => a.name === 'rule of thumb');
+  if (!rule) throw new RangeError('recommend: no rule of thumb among the alternatives');
   return {
     chosen: chosen.c,
+    alternatives,
+    versusRuleOfThumb: versusRuleOfThumb(chosen.c, rule, reserve),
+    replications: reps,
     top,
     searched: all.length,
     feasible: all.filter((c) => c.feasible).length,
@@ -171,6 +216,11 @@ interface Work {
   daskPrescale: number;
   daskMax: number;
 }
+
+/** A candidate's settings as one string. */
+const keyOf = (flavor: string, w: Pick<Work, 'prescale' | 'max' | 'placeholders' | 'daskPrescale'>) =>
+  `${flavor}/${w.prescale}/${w.max}/${w.placeholders}/${w.daskPrescale}`;
+const workKey = (w: Work) => keyOf(w.option.flavor.name, w);
 
 /**
  * One candidate: p50/p95/max over the pooled successful launches (nearest rank), failures summed,

@@ -124,14 +124,14 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
   program
     .command('plan')
     .description(
-      'size the Jetstream2 cluster for a scenario: node groups, pre-scale, placeholders, SU budget',
+      'size the Jetstream2 cluster for a scenario: node groups, pre-scale, placeholders, SU budget, beside the rule of thumb',
     )
     .argument('<scenario>', 'scenario YAML file (needs a capacity section)')
     .option('--from <dir>', 'calibrate from a run record (runs/<id>, or runs: the latest)')
     .option('--event-hours <h>', 'event length in hours (default: last arrival + session)')
     .option('--events-per-year <n>', 'events per year in the SU budget (default 1)')
     .option('--json', 'print the report as JSON')
-    .option('--out <file>', 'write the NodeGroupPlan as YAML')
+    .option('--out <file>', 'write the NodeGroupPlan as YAML (not written without it)')
     .action(run(async () => (await import('./commands/plan.js')).plan));
   program
     .command('report')

@@ -65,6 +65,18 @@ export function renderMarkdown(page: MarkdownInput): string {
     }
     for (const p of s.pictures ?? [])
       out.push(`![${escapeMarkdown(p.alt)}](${encodeURI(p.file)})`, '', `*${escapeMarkdown(p.caption)}*`, '');
+    if (s.table) {
+      const t = s.table;
+      const align = t.head.map((_, i) => (t.numeric?.includes(i) ? '---:' : '---'));
+      const line = (cells: string[], strong = false) =>
+        `| ${cells.map((c) => (strong && c !== '' ? `**${escapeMarkdownCell(c)}**` : escapeMarkdownCell(c))).join(' | ')} |`;
+      out.push(
+        line(t.head),
+        `| ${align.join(' | ')} |`,
+        ...t.rows.map((r, j) => line(r, t.strong?.includes(j) ?? false)),
+        '',
+      );
+    }
     for (const d of s.details ?? []) {
       out.push(`#### ${escapeMarkdown(d.heading)}`, '');
       if (d.text) out.push(escapeMarkdown(d.text), '');

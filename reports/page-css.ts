@@ -79,6 +79,11 @@ figure.chart svg { display: block; max-width: 100%; height: auto; }
 .section-note.good .icon { color: var(--good); }
 .section-note.warn { background: var(--warn-bg); border-left-color: var(--warn); font-weight: 600; }
 .section-note.warn .icon { color: var(--warn); }
+table.section-table { width: 100%; border-collapse: collapse; margin-top: 14px; font-size: 14px; }
+.section-table th { text-align: left; font-weight: 600; color: var(--muted); border-bottom: 2px solid var(--line); padding: 6px 8px; }
+.section-table td { padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+.section-table .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.section-table tr.em td { font-weight: 600; }
 article.detail { margin: 14px 0 0; padding: 8px 14px; border-left: 4px solid #D55E00; background: #fbf3ee; }
 article.detail h3 { margin: 0 0 4px; font-size: 1rem; }
 article.detail p { margin: 0 0 6px; }

@@ -52,8 +52,20 @@ export interface PageSection {
   noteTone?: 'info' | 'good' | 'warn';
   /** Items under the chart, e.g. one per failing notebook cell: a heading, a line of text, a code excerpt. */
   details?: SectionDetail[];
+  /** A table under the chart and note (the capacity plan's alternatives). */
+  table?: SectionTable;
   /** Pictures (browser canary screenshots): `src` for HTML (a data: URI), `file` for Markdown (relative). */
   pictures?: { src: string; file: string; alt: string; caption: string }[];
+}
+
+export interface SectionTable {
+  head: string[];
+  /** One string per column. */
+  rows: string[][];
+  /** Indexes of the columns holding figures (right-aligned). */
+  numeric?: number[];
+  /** Indexes of the rows shown in bold (the chosen plan). */
+  strong?: number[];
 }
 
 export interface SectionDetail {
@@ -159,8 +171,22 @@ function sectionBlock(s: PageSection): string {
   return (
     `<section class="report-section" id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>` +
     (s.description ? `<p class="description">${escapeHtml(s.description)}</p>` : '') +
-    `${figure}${note}${details.join('')}${pictures(s)}</section>`
+    `${figure}${note}${s.table ? tableBlock(s.table) : ''}${details.join('')}${pictures(s)}</section>`
   );
+}
+
+function tableBlock(t: SectionTable): string {
+  const cls = (i: number) => (t.numeric?.includes(i) ? ' class="num"' : '');
+  const head = t.head.map((h, i) => `<th${cls(i)}>${escapeHtml(h)}</th>`).join('');
+  const rows = t.rows
+    .map(
+      (r, j) =>
+        `<tr${t.strong?.includes(j) ? ' class="em"' : ''}>` +
+        r.map((c, i) => `<td${cls(i)}>${escapeHtml(c)}</td>`).join('') +
+        '</tr>',
+    )
+    .join('\n');
+  return `<table class="section-table"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
 function pictures(s: PageSection): string {

@@ -77,6 +77,7 @@ export async function buildRunPage(
     const section: PageSection = { id: def.id, title: def.title, description: def.description };
     if (def.pictures) section.pictures = embedPictures(record.dir, def.pictures);
     if (def.details) section.details = def.details;
+    if (def.table) section.table = def.table;
     if (def.spec) {
       const r = await renderSvg(def.spec);
       section.svg = prefixSvgIds(r.svg, def.id);

@@ -8,7 +8,7 @@ import type { ClusterSummary } from '../loadgen/record/cluster.js';
 import type { HealthRecord } from '../loadgen/record/health.js';
 import type { RunRecord } from '../loadgen/record/reader.js';
 import { formatMs } from './format.js';
-import type { SectionDetail } from './page.js';
+import type { SectionDetail, SectionTable } from './page.js';
 import { cellLatency, cellLatencySpec } from './specs/cell-latency.js';
 import { type ClusterTimeline, clusterTimelineSpec } from './specs/cluster-timeline.js';
 import { cohortTimelineSpec } from './specs/cohort-timeline.js';
@@ -31,6 +31,7 @@ export interface SectionDef {
   note?: string;
   noteTone?: 'info' | 'good' | 'warn';
   details?: SectionDetail[];
+  table?: SectionTable;
 }
 
 export interface RunReportExtras {
@@ -211,21 +212,31 @@ export function cellErrorDetails(record: Pick<RunRecord, 'events'>): SectionDeta
     }));
 }
 
-function planSections(plan: PlanInput): SectionDef[] {
+export function planSections(plan: PlanInput): SectionDef[] {
   const chosen = plan.candidates.find((c) => c.label === plan.chosen);
+  const alternatives = plan.alternatives ?? [];
+  const note = [
+    chosen
+      ? `Chosen: ${chosen.label}, ${Math.round(chosen.su).toLocaleString('en-US')} SUs, p95 time to ready ${formatMs(chosen.p95ReadyMs)}.`
+      : '',
+    plan.versusRuleOfThumb ?? '',
+  ]
+    .filter((t) => t !== '')
+    .join('\n');
   return [
     {
       id: 'plan-frontier',
       title: 'Capacity plan: cost against wait',
       description:
         'Each candidate node-group plan by its cost in Jetstream2 SUs and its simulated p95 time to ready. The blue line is ' +
-        'the frontier (no plan is both cheaper and faster than one on it); the diamond is the chosen plan.',
+        'the frontier (no plan is both cheaper and faster than one on it); the diamond is the chosen plan.' +
+        (alternatives.length > 0
+          ? ' The plans an operator would otherwise pick (on the chosen flavor and max node count, simulated with the same ' +
+            'seeds) are named: a green square meets the SLOs, a red cross misses one; the table lists them.'
+          : ''),
       spec: planFrontierSpec(plan),
-      ...(chosen
-        ? {
-            note: `Chosen: ${chosen.label}, ${Math.round(chosen.su).toLocaleString('en-US')} SUs, p95 time to ready ${formatMs(chosen.p95ReadyMs)}.`,
-          }
-        : {}),
+      ...(note !== '' ? { note } : {}),
+      ...(alternatives.length > 0 ? { table: alternativesTable(plan) } : {}),
     },
     {
       id: 'plan-nodes',
@@ -234,4 +245,38 @@ function planSections(plan: PlanInput): SectionDef[] {
       ...(plan.nodes.length > 0 ? { spec: planNodesSpec(plan) } : { note: 'The plan has no node timeline.' }),
     },
   ];
+}
+
+/** The chosen plan and the named alternatives, one row each. */
+export function alternativesTable(plan: PlanInput): SectionTable {
+  const chosen = plan.candidates.find((c) => c.label === plan.chosen);
+  const su = (n: number) => Math.round(n).toLocaleString('en-US');
+  const rows = (plan.alternatives ?? []).map((a) => [
+    a.name,
+    a.label,
+    formatMs(a.p50ReadyMs),
+    formatMs(a.p95ReadyMs),
+    formatMs(a.maxReadyMs),
+    su(a.su),
+    `${a.feasible ? 'all met' : `misses ${a.misses.join('; ')}`}${a.sameAsChosen ? ' (the chosen plan itself)' : ''}`,
+  ]);
+  return {
+    head: ['plan', 'settings', 'p50 wait', 'p95 wait', 'max wait', 'SUs per event', 'SLOs'],
+    rows: chosen
+      ? [
+          [
+            'chosen',
+            chosen.label,
+            chosen.p50ReadyMs === undefined ? '' : formatMs(chosen.p50ReadyMs),
+            formatMs(chosen.p95ReadyMs),
+            chosen.maxReadyMs === undefined ? '' : formatMs(chosen.maxReadyMs),
+            su(chosen.su),
+            'all met',
+          ],
+          ...rows,
+        ]
+      : rows,
+    numeric: [2, 3, 4, 5],
+    ...(chosen ? { strong: [0] } : {}),
+  };
 }

@@ -5,8 +5,10 @@ import type { CliIO } from '../main.js';
 /**
  * `rehearse plan <scenario> [--from runs/<id>] [--event-hours H] [--events-per-year N] [--json]
  * [--out plan.yaml]`: size the Jetstream2 cluster for the scenario (node groups, pre-scale,
- * placeholders) and its SU budget. Progress on stderr, the report on stdout, the NodeGroupPlan to
- * --out. Exit 0, or 2 for bad input (unknown flavor, impossible SLO, a user larger than any node).
+ * placeholders) and its SU budget, beside the rule of thumb, pre-scaling to the peak and autoscaling
+ * alone. Progress on stderr, the report on stdout, the NodeGroupPlan to --out (only then; without
+ * it, a hint on stderr). Exit 0, or 2 for bad input (unknown flavor, impossible SLO, a user larger
+ * than any node).
  */
 export async function plan(
   io: CliIO,
@@ -31,11 +33,15 @@ export async function plan(
     onProgress: progress.update,
   });
   progress.done();
-  // The NodeGroupPlan is the product of `plan` (provision/jetstream2 reads it): always written,
-  // to --out or to <scenario name>.plan.yaml in the current folder.
-  const out = flags.out ?? `${report.plan.scenario.name}.plan.yaml`;
-  writeFileSync(out, planToYaml(report.plan));
-  io.stderr.write(`NodeGroupPlan written to ${out}\n`);
+  // The NodeGroupPlan (what provision/jetstream2 reads) is written only when asked for.
+  if (flags.out !== undefined) {
+    writeFileSync(flags.out, planToYaml(report.plan));
+    io.stderr.write(`NodeGroupPlan written to ${flags.out}\n`);
+  } else {
+    io.stderr.write(
+      `NodeGroupPlan not saved: add --out ${report.plan.scenario.name}.plan.yaml to save it for rehearse provision\n`,
+    );
+  }
   if (flags.json) {
     const { recommendation: rec, ...rest } = report;
     const json = {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,9 +7,11 @@ import { parsePlan } from '../../analysis/sizing-plan.js';
 import { plan } from '../../cli/commands/plan.js';
 import type { CliIO } from '../../cli/main.js';
 import { reportError } from '../../cli/main.js';
+import { planInputFromRecommendation } from '../../reports/sizing-input.js';
 
 // `rehearse plan` as the CLI runs it (cli/commands/plan.ts, in-process with captured streams):
-// the bundled Pythia scenario, its NodeGroupPlan file, --json, and exit 2 on bad input.
+// the bundled Pythia scenario, its NodeGroupPlan file (only with --out), the alternatives beside the
+// chosen plan, --json, and exit 2 on bad input.
 function capture(): { io: CliIO; out: () => string; err: () => string } {
   let out = '';
   let err = '';
@@ -45,20 +47,31 @@ describe('rehearse plan', () => {
     expect(written.groups.find((g) => g.role === 'user')?.flavor).toBe('m3.large');
   }, 120_000);
 
-  it('writes the NodeGroupPlan even without --out, and says where', async () => {
+  it('without --out writes no file and says how to save it; prints the alternatives beside the plan', async () => {
     const c = capture();
     const cwd = process.cwd();
-    process.chdir(dir);
+    const here = mkdtempSync(join(tmpdir(), 'rehearse-plan-cwd-'));
+    process.chdir(here);
     try {
-      await plan(c.io, join(cwd, 'scenarios/pythia-workshop.yaml'), {});
+      expect(await plan(c.io, join(cwd, 'scenarios/pythia-workshop.yaml'), {})).toBe(0);
     } finally {
       process.chdir(cwd);
     }
-    expect(c.err()).toContain('NodeGroupPlan written to pythia-workshop.plan.yaml');
-    expect(readFileSync(join(dir, 'pythia-workshop.plan.yaml'), 'utf8')).toContain('version: 1');
+    expect(readdirSync(here)).toEqual([]);
+    expect(c.err()).toContain(
+      'NodeGroupPlan not saved: add --out pythia-workshop.plan.yaml to save it for rehearse provision',
+    );
+    expect(c.err()).not.toContain('NodeGroupPlan written');
+    expect(c.out()).toMatch(
+      /Beside the alternatives \(each on m3\.large with max \d+ nodes, as the chosen plan/,
+    );
+    for (const name of ['rule of thumb', 'pre-scale to peak', 'autoscale only'])
+      expect(c.out()).toMatch(
+        new RegExp(`\\n  ${name} +\\d+ +\\d+ +\\S+ +\\S+ +\\S+ +[\\d,]+ +(all met|misses )`),
+      );
   }, 120_000);
 
-  it('--json carries every parameter with its origin', async () => {
+  it('--json carries every parameter with its origin, and the alternatives', async () => {
     const c = capture();
     await plan(c.io, 'scenarios/pythia-workshop.yaml', {
       json: true,
@@ -68,10 +81,57 @@ describe('rehearse plan', () => {
     const report = JSON.parse(c.out()) as {
       params: Record<string, { origin: string; source: string }>;
       plan: { preScale: { steps: { at: number }[] } };
+      recommendation: {
+        chosen: { flavor: string; max: number; eventSu: number };
+        reserve: number;
+        versusRuleOfThumb: string;
+        alternatives: {
+          name: string;
+          flavor: string;
+          max: number;
+          prescale: number;
+          placeholders: number;
+          eventSu: number;
+          p50: number;
+          p95: number;
+          maxReady: number;
+          verdicts: { slo: { expr: string }; pass: boolean }[];
+          feasible: boolean;
+          sameAsChosen: boolean;
+        }[];
+      };
     };
     expect(report.params.nodeReady?.origin).toBe('scenario');
     expect(report.params.imagePull?.origin).toBe('default');
     expect(report.plan.preScale.steps.at(-1)?.at).toBe(8 * 3_600_000);
+    const rec = report.recommendation;
+    expect(rec.alternatives.map((a) => a.name)).toEqual([
+      'rule of thumb',
+      'pre-scale to peak',
+      'autoscale only',
+    ]);
+    const rule = rec.alternatives[0];
+    expect([rule?.prescale, rule?.placeholders]).toEqual([1, rec.reserve]);
+    for (const a of rec.alternatives) {
+      expect([a.flavor, a.max]).toEqual([rec.chosen.flavor, rec.chosen.max]);
+      expect(a.verdicts.map((v) => v.slo.expr)).toContain('launch.ready p(95) < 2m');
+      expect(a.p50).toBeLessThanOrEqual(a.p95);
+      expect(a.p95).toBeLessThanOrEqual(a.maxReady);
+    }
+    expect(rec.versusRuleOfThumb).toMatch(/rule of thumb/);
+  }, 120_000);
+
+  it('reads the --json output into the report plan section with the alternatives marked', async () => {
+    const c = capture();
+    await plan(c.io, 'scenarios/pythia-workshop.yaml', { json: true });
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, c.out());
+    const input = planInputFromRecommendation(JSON.parse(readFileSync(file, 'utf8')).recommendation);
+    expect(input.alternatives?.map((a) => a.name)).toEqual([
+      'rule of thumb',
+      'pre-scale to peak',
+      'autoscale only',
+    ]);
   }, 120_000);
 
   it('exits 2 with what to change for an unknown flavor', async () => {

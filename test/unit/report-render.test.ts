@@ -44,6 +44,14 @@ const events: RunEvent[] = [
   { type: 'user-end', t: 25_000, user: 'u1', outcome: 'completed', firstAttempt: 'ok', cellsRun: 2 },
 ];
 
+const alternative = {
+  p50ReadyMs: 20_000,
+  maxReadyMs: 200_000,
+  feasible: true,
+  misses: [],
+  sameAsChosen: false,
+};
+
 const plan = {
   chosen: 'B',
   candidates: [
@@ -70,6 +78,13 @@ const specs: Record<string, TopLevelSpec> = {
     ],
   }),
   frontier: planFrontierSpec(plan),
+  'frontier with alternatives': planFrontierSpec({
+    ...plan,
+    alternatives: [
+      { ...alternative, name: 'rule of thumb', label: 'R', su: 200, p95ReadyMs: 80_000 },
+      { ...alternative, name: 'autoscale only', label: 'S', su: 60, p95ReadyMs: 1_200_000, feasible: false },
+    ],
+  }),
   nodes: planNodesSpec(plan),
 };
 

@@ -500,6 +500,20 @@ describe('loadScenario and the bundled scenarios', () => {
     expect(s.slo).toHaveLength(3);
   });
 
+  it('loads steady-stream.yaml: 20 arrivals a minute for an hour, nodes Ready in 10 minutes', async () => {
+    const { scenario: s } = await loadScenario(path.join(SCENARIOS, 'steady-stream.yaml'));
+    expect(s.cohorts).toEqual([
+      {
+        name: 'drop-in',
+        users: 1200,
+        start: 0,
+        arrival: { kind: 'poisson', ratePerMinute: 20, until: 3_600_000 },
+      },
+    ]);
+    expect(s.capacity?.nodeReady).toBe(600_000);
+    expect(s.capacity?.flavors).toEqual(['m3.large']);
+  });
+
   it('loads pythia-workshop.yaml', async () => {
     const { scenario: s } = await loadScenario(path.join(SCENARIOS, 'pythia-workshop.yaml'));
     expect(s.target).toEqual({
