@@ -161,7 +161,7 @@ export async function runnerOnly({ users, cells, seconds }) {
   let n = 0;
   const target = {
     describe: () => ({ kind: 'binderhub', binderUrl: 'http://127.0.0.1:9/' }),
-    launch: async (user, t0, o) => ({
+    launch: async (user, _t0, o) => ({
       serverUrl: `http://127.0.0.1:9/user/${user}/`,
       token: 'x',
       hubUser: user,
