@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { AbortLike } from './abortable.js';
 
 /**
  * The runner's time. Only the runner and the simulated users touch it; everything they measure is
@@ -8,7 +9,7 @@ export interface Clock {
   /** ms since the run started (monotonic). */
   now(): number;
   /** Resolves at `t` (ms since start), at once if `t` has passed; rejects when `signal` aborts. */
-  sleepUntil(t: number, signal?: AbortSignal): Promise<void>;
+  sleepUntil(t: number, signal?: AbortLike): Promise<void>;
   /** Wall-clock time of a run offset, for records people read. */
   wallTime(t: number): Date;
 }
@@ -28,7 +29,7 @@ export class RealClock implements Clock {
     return performance.now() - this.origin;
   }
 
-  sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+  sleepUntil(t: number, signal?: AbortLike): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const wait = t - this.now();
     if (wait <= 0) return Promise.resolve(); // due already: no timer, no listener
@@ -72,7 +73,7 @@ export class FakeClock implements Clock {
     return this.t;
   }
 
-  sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+  sleepUntil(t: number, signal?: AbortLike): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (t <= this.t) return Promise.resolve();
     return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { type FailureReason, LATE_ARRIVAL_MS, type Sample, type TrendMetric } from '../../core/metrics.js';
-import { abortable } from '../abortable.js';
+import { abortable, LocalAbort } from '../abortable.js';
 import type { Arrival } from '../arrivals.js';
 import { thinkTimeMs } from '../arrivals.js';
 import { cellError } from '../check/traceback.js';
@@ -142,7 +142,7 @@ class SimulatedUser {
     private readonly ctx: UserContext,
     private readonly a: Arrival,
   ) {
-    this.leaving = AbortSignal.any([ctx.stop, ctx.abort]);
+    this.leaving = new LocalAbort(AbortSignal.any([ctx.stop, ctx.abort]));
     this.arrivalGate = AbortSignal.any([ctx.noMoreArrivals ?? ctx.stop, ctx.stop, ctx.abort]);
   }
 
@@ -173,7 +173,7 @@ class SimulatedUser {
   }
 
   /** Arrival gate and session signals, combined once per user (not per cell). */
-  private readonly leaving: AbortSignal;
+  private readonly leaving: LocalAbort;
   private readonly arrivalGate: AbortSignal;
   /** When the last step ended (the clock read once per step, for what follows it). */
   private stepEnd = 0;
