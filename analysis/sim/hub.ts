@@ -11,7 +11,7 @@
  * refuses the launch outright while that many servers exist.
  */
 import { uniform } from '../../core/random.js';
-import { addJob } from './kubelet.js';
+import { addHubJob, addJob, dropHubJob } from './kubelet.js';
 import type { SimFailure } from './types.js';
 import type { Pod, UserState, World } from './world.js';
 
@@ -64,15 +64,16 @@ export function post(w: World, u: UserState): void {
   u.attempt += 1;
   const limit = m.hubClient === 'binderhub' ? Math.min(m.startTimeout, m.launchTimeout) : m.startTimeout;
   w.at(w.now + limit, { kind: 'attempt-timeout', user: u.index, attempt: u.attempt });
-  if (m.hubWork <= 0) {
+  const hubNode = w.liveNodes(0).find((n) => n.ready);
+  if (m.hubWork <= 0 || !hubNode) {
     createServerPod(w, u);
     return;
   }
   // The hub's own part of a spawn (user, token, spawner start, proxy route) runs in its one
-  // process, one spawn after another: a FIFO single server with service time hubWork.
-  const start = Math.max(w.now, w.hubFreeAt);
-  w.hubFreeAt = start + m.hubWork;
-  w.at(w.hubFreeAt, { kind: 'hub-done', user: u.index, attempt: u.attempt });
+  // process, whose event loop interleaves the spawns it handles: they share that process's CPU,
+  // and the process shares the cores of the machine it runs on (the local target's one node;
+  // hubWork is 0 on Kubernetes) with the servers starting there (kubelet.ts jobRate).
+  addHubJob(w, hubNode, u.index, u.attempt, m.hubWork);
 }
 
 /** The hub has done its part of the attempt: the server's pod exists (if the attempt still runs). */
@@ -88,8 +89,9 @@ function createServerPod(w: World, u: UserState): void {
 /** The attempt's time is up: the spawn fails and its pod is deleted. */
 export function attemptTimeout(w: World, u: UserState, attempt: number): void {
   if (u.done || u.attempt !== attempt || u.readyAt !== null) return;
-  // An attempt still queued for the hub's process has no pod yet; hubDone then finds it stale.
+  // An attempt the hub's process is still working on has no pod yet: its hub job goes.
   if (u.pod !== null) w.deletePod(w.pod(u.pod));
+  else for (const node of w.liveNodes(0)) dropHubJob(w, node, u.index);
   u.pod = null;
   w.hubPending -= 1;
   w.servers -= 1;

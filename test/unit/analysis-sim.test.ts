@@ -134,11 +134,25 @@ describe('simulate: exact analytic cases', () => {
     expect(times(run([0, 0, 0], {}, { spawnConcurrency: 2 }))).toEqual([15 * S, 15 * S, 15 * S]);
   });
 
-  it("the hub's own work per spawn is served one spawn after another (FIFO), then the server starts", () => {
-    // hubWork 1 s, spawns 10 s each in parallel: clicks at 0, 0, 0, 5 s are handed to their servers
-    // at 1, 2, 3 and 5 + 1 s; ready 10 s later: time to ready 11, 12, 13, 11 s.
+  it("the hub's one process interleaves the spawns it handles (processor sharing), then the servers start", () => {
+    // hubWork 1 s, spawns 10 s each in parallel (c = ∞): the three clicks at 0 share the hub's
+    // process (1/3 each) and are all handed to their servers at 3 s (FIFO would hand them out at 1,
+    // 2 and 3 s); the click at 5 s finds the hub free: 6 s. Time to ready 13, 13, 13 and 11 s.
     const r = run([0, 0, 0, 5 * S], { user: group({ initial: 2, min: 2 }) }, { hubWork: S });
-    expect(times(r)).toEqual([11 * S, 12 * S, 13 * S, 11 * S]);
+    expect(times(r)).toEqual([13 * S, 13 * S, 13 * S, 11 * S]);
+  });
+
+  it('the hub shares the cores of the machine it runs on with the servers starting there', () => {
+    // One core, hubWork 1 s, spawns 2 s; clicks at 0 (A) and 1 s (B). A's hub part: 0–1 s alone.
+    // From 1 s A's server and the hub (B's part) share the core, 1/2 each: B's part ends at 3 s,
+    // A's server has 1 s of work left; from 3 s the two servers share: A ready at 5 s, B has 1 s
+    // left and ends alone at 6 s. Time to ready 5 and 5 s (a hub beside the CPU would give 4 and 4).
+    const r = run(
+      [0, S],
+      { user: group({ initial: 1, min: 1 }) },
+      { hubWork: S, spawnConcurrency: 1, spawn: fixed(2 * S) },
+    );
+    expect(times(r)).toEqual([5 * S, 5 * S]);
   });
 
   it('everyone who clicks during the build waits for that one build', () => {
