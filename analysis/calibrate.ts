@@ -119,6 +119,11 @@ export function calibrate(
   const observed = observedLaunches(record);
   let localFit: LocalFit | undefined;
   if (local && observed.some((o) => o.timeToReady !== null)) {
+    // On the local target launch.queue ('launching' → the hub's first progress event) is the hub's
+    // own start part of each spawn, which the fit models as hub work shared in its one process; as
+    // a fixed overhead only what no load stretches: the least any launch took.
+    if (queue)
+      p.binderOverhead = measured(queue.min, `launch.queue min (n=${queue.count}): the hub's work is fitted`);
     localFit = fitLocal(valuesOf(p), observed, record.meta.seed, Math.max(1, record.meta.host.cpus));
     const fit = `local fit over ${localFit.users} launches, rms ln error ${localFit.rmsLogError.toFixed(3)}`;
     // The fit finds the median work (deterministic replay); the spread of single spawns is the

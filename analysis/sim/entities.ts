@@ -34,6 +34,17 @@ export interface Pod {
 }
 
 /**
+ * The hub's own part of a spawn attempt: `start` before the server process exists (user, OAuth
+ * client, token, Popen), `finish` once the server is up (the readiness poll, the proxy route, the
+ * records): the attendee's server is ready when the hub has done both.
+ */
+export interface HubPart {
+  user: number;
+  attempt: number;
+  part: 'start' | 'finish';
+}
+
+/**
  * Work sharing a node's CPU: a pod's start, a new session's warm-up (pod null), or the hub's own part
  * of one spawn attempt (`hub`: the hub's one process, on the node it runs on).
  */
@@ -41,7 +52,7 @@ export interface Job {
   pod: number | null;
   /** ms left at full speed. */
   work: number;
-  hub?: { user: number; attempt: number };
+  hub?: HubPart;
 }
 
 export interface Node {

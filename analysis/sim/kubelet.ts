@@ -3,7 +3,7 @@
  * that waits for it) and the start, shared between the pods starting at once.
  */
 import { share } from './resources.js';
-import type { Job, Node, Pod, World } from './world.js';
+import type { HubPart, Job, Node, Pod, World } from './world.js';
 
 /** A pod bound to a Ready node: pull if the node lacks the image, then start. */
 export function startOnNode(w: World, pod: Pod, node: Node): void {
@@ -52,9 +52,9 @@ export function addJob(w: World, node: Node, pod: number | null, work: number): 
 }
 
 /** The hub's own part of a spawn attempt joins the CPU of the node the hub runs on. */
-export function addHubJob(w: World, node: Node, user: number, attempt: number, work: number): void {
+export function addHubJob(w: World, node: Node, hub: HubPart, work: number): void {
   advance(w, node);
-  node.starting.push({ pod: null, work, hub: { user, attempt } });
+  node.starting.push({ pod: null, work, hub });
   reschedule(w, node);
 }
 
@@ -103,7 +103,7 @@ export function spawnCheck(w: World, node: Node, version: number): void {
   if (version !== node.psVersion) return;
   advance(w, node);
   const done: Pod[] = [];
-  const hubDone: { user: number; attempt: number }[] = [];
+  const hubDone: HubPart[] = [];
   node.starting = node.starting.filter((job) => {
     if (job.work > 1e-3) return true;
     if (job.hub) hubDone.push(job.hub);
@@ -115,7 +115,7 @@ export function spawnCheck(w: World, node: Node, version: number): void {
     pod.phase = 'running';
     w.onPodRunning(pod);
   }
-  for (const h of hubDone) w.onHubDone(h.user, h.attempt);
+  for (const h of hubDone) w.onHubDone(h);
 }
 
 /** Max over cpu and memory of requested / room: the autoscaler's utilisation of a node. */

@@ -61,7 +61,7 @@ export function simulate(input: SimInput): SimResult {
   const w = new World(input);
   const m = input.model;
   w.onPodRunning = (pod) => podRunning(w, pod);
-  w.onHubDone = (user, attempt) => hubDone(w, w.user(user), attempt);
+  w.onHubDone = (part) => hubDone(w, part);
   const perNode = podsPerNode(input.user.room, m.user.request).perNode;
   const starts = w.groups.map((g, i) => (i === 0 ? initialNodes(g, input.placeholders, perNode) : g.initial));
   starts.forEach((n, g) => {

@@ -6,12 +6,12 @@
 import { createRng, deriveSeed, lognormal, type Rng, type Spread } from '../../core/random.js';
 import type { ModelValues } from '../model.js';
 import type { Resources } from '../node-capacity.js';
-import type { Node, Pod, PodKind, SimEvent, UserState } from './entities.js';
+import type { HubPart, Node, Pod, PodKind, SimEvent, UserState } from './entities.js';
 import { advance, reschedule } from './kubelet.js';
 import { EventQueue } from './queue.js';
 import type { SimGroup, SimInput, TimelinePoint } from './types.js';
 
-export type { Job, Node, Pod, PodKind, PodPhase, SimEvent, UserState } from './entities.js';
+export type { HubPart, Job, Node, Pod, PodKind, PodPhase, SimEvent, UserState } from './entities.js';
 
 export class World {
   readonly q = new EventQueue<SimEvent>();
@@ -54,7 +54,7 @@ export class World {
   /** Set by the event loop: a pod finished starting. */
   onPodRunning: (pod: Pod) => void = () => undefined;
   /** Set by the event loop: the hub finished its own part of a spawn attempt. */
-  onHubDone: (user: number, attempt: number) => void = () => undefined;
+  onHubDone: (part: HubPart) => void = () => undefined;
   private readonly rngs = new Map<string, Rng>();
 
   constructor(readonly input: SimInput) {
