@@ -28,7 +28,7 @@ export interface LocalFit {
   concurrency: number;
   /** A new session's warm-up work (ms). */
   warmup: number;
-  /** The hub's own work per spawn, served one spawn at a time (ms). */
+  /** The hub's own CPU work per spawn (ms), in its one process that interleaves the spawns it handles. */
   hubWork: number;
   /** Root-mean-square error of ln(predicted / measured) time-to-ready over the users. */
   rmsLogError: number;
@@ -119,6 +119,11 @@ export function calibrate(
   const observed = observedLaunches(record);
   let localFit: LocalFit | undefined;
   if (local && observed.some((o) => o.timeToReady !== null)) {
+    // On the local target launch.queue ('launching' → the hub's first progress event) is the hub's
+    // own start part of each spawn, which the fit models as hub work shared in its one process; as
+    // a fixed overhead only what no load stretches: the least any launch took.
+    if (queue)
+      p.binderOverhead = measured(queue.min, `launch.queue min (n=${queue.count}): the hub's work is fitted`);
     localFit = fitLocal(valuesOf(p), observed, record.meta.seed, Math.max(1, record.meta.host.cpus));
     const fit = `local fit over ${localFit.users} launches, rms ln error ${localFit.rmsLogError.toFixed(3)}`;
     // The fit finds the median work (deterministic replay); the spread of single spawns is the
@@ -135,7 +140,7 @@ export function calibrate(
       'meta.host.cpus: the machine is one node of that many cores',
     );
     p.sessionWarmup = measured(localFit.warmup, `session warm-up work, ${fit}`);
-    p.hubWork = measured(localFit.hubWork, `hub work per spawn (one at a time), ${fit}`);
+    p.hubWork = measured(localFit.hubWork, `hub work per spawn (its one process, shared), ${fit}`);
   }
   if (record.partial)
     notes.push(`${id} is a partial record (${record.summary.status}); its figures may be skewed`);
@@ -227,12 +232,13 @@ const HUB_MS = [0, 100, 200, 300, 500, 750, 1000, 1500];
 
 /**
  * Fit the local machine as one node whose concurrency c is its core count (recorded in the run's
- * meta): grid search over the hub's own work per spawn H (0–1.5 s, served one spawn at a time),
- * spawn work S (0.5–8 s, shared by processor sharing) and a new session's warm-up W (0–8 s),
+ * meta): grid search over the hub's own work per spawn H (0–1.5 s, in its one process, which
+ * interleaves the spawns it handles and shares the cores with them), spawn work S (0.5–8 s, shared
+ * by processor sharing) and a new session's warm-up W (0–8 s),
  * replaying the recorded click times through the one-node model (deterministic spawns), minimising
  *   E(H, S, W) = Σ_users (ln predicted_i − ln measured_i)²
- * over users whose launch succeeded. H is what makes a rush finish one after another rather than
- * all together (one JupyterHub process hands out the spawns). Ties keep the first grid point
+ * over users whose launch succeeded. H is the one JupyterHub process's share of a spawn: in a rush
+ * it competes with the servers already starting (sim/kubelet.ts jobRate). Ties keep the first grid point
  * (smaller H, then W, then S).
  */
 export function fitLocal(

@@ -64,8 +64,9 @@ export interface ModelValues {
   sessionWarmup: number;
 
   /**
-   * The hub's own work per spawn (ms), done in its one process one spawn after another (FIFO)
-   * before the server starts. 0: not modelled (on Kubernetes the pod start dominates).
+   * The hub's own work per spawn (ms), done before the server starts in its one process, which
+   * interleaves the spawns it handles and shares the cores of the machine it runs on (local
+   * target). 0: not modelled (on Kubernetes the pod start dominates).
    */
   hubWork: number;
   /** Click (or build done) → the hub receives the spawn request. */

@@ -6,7 +6,6 @@ export type SimEvent =
   | { kind: 'arrive'; user: number }
   | { kind: 'build-done' }
   | { kind: 'post'; user: number }
-  | { kind: 'hub-done'; user: number; attempt: number }
   | { kind: 'attempt-timeout'; user: number; attempt: number }
   | { kind: 'node-ready'; node: number }
   | { kind: 'pull-done'; node: number }
@@ -34,11 +33,26 @@ export interface Pod {
   user: number | null;
 }
 
-/** Work sharing a node's CPU while pods start: a pod's start, or a new session's warm-up (pod null). */
+/**
+ * The hub's own part of a spawn attempt: `start` before the server process exists (user, OAuth
+ * client, token, Popen), `finish` once the server is up (the readiness poll, the proxy route, the
+ * records): the attendee's server is ready when the hub has done both.
+ */
+export interface HubPart {
+  user: number;
+  attempt: number;
+  part: 'start' | 'finish';
+}
+
+/**
+ * Work sharing a node's CPU: a pod's start, a new session's warm-up (pod null), or the hub's own part
+ * of one spawn attempt (`hub`: the hub's one process, on the node it runs on).
+ */
 export interface Job {
   pod: number | null;
   /** ms left at full speed. */
   work: number;
+  hub?: HubPart;
 }
 
 export interface Node {

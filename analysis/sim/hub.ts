@@ -11,9 +11,9 @@
  * refuses the launch outright while that many servers exist.
  */
 import { uniform } from '../../core/random.js';
-import { addJob } from './kubelet.js';
+import { addHubJob, addJob, dropHubJob } from './kubelet.js';
 import type { SimFailure } from './types.js';
-import type { Pod, UserState, World } from './world.js';
+import type { HubPart, Node, Pod, UserState, World } from './world.js';
 
 export function arrive(w: World, u: UserState): void {
   if (w.built) {
@@ -64,21 +64,37 @@ export function post(w: World, u: UserState): void {
   u.attempt += 1;
   const limit = m.hubClient === 'binderhub' ? Math.min(m.startTimeout, m.launchTimeout) : m.startTimeout;
   w.at(w.now + limit, { kind: 'attempt-timeout', user: u.index, attempt: u.attempt });
-  if (m.hubWork <= 0) {
+  const node = hubNode(w);
+  if (!node) {
     createServerPod(w, u);
     return;
   }
-  // The hub's own part of a spawn (user, token, spawner start, proxy route) runs in its one
-  // process, one spawn after another: a FIFO single server with service time hubWork.
-  const start = Math.max(w.now, w.hubFreeAt);
-  w.hubFreeAt = start + m.hubWork;
-  w.at(w.hubFreeAt, { kind: 'hub-done', user: u.index, attempt: u.attempt });
+  addHubJob(w, node, { user: u.index, attempt: u.attempt, part: 'start' }, m.hubWork / 2);
+}
+
+/**
+ * Where the hub's own work runs when it is modelled (hubWork > 0: the local target), else null.
+ * Its part of a spawn (hubWork: half before the server process exists — user, OAuth client, token,
+ * Popen — and half once the server answers — the readiness poll, the proxy route, the records)
+ * runs in its one process, whose event loop interleaves the spawns it handles: they share that
+ * process's CPU, and the process shares the cores of the machine it runs on (the local target's one
+ * node) with the servers starting there (kubelet.ts jobRate). So in a rush a server that is up
+ * waits for the hub to get through the others' work before it is ready.
+ */
+function hubNode(w: World): Node | null {
+  if (w.m.hubWork <= 0) return null;
+  return w.liveNodes(0).find((n) => n.ready) ?? null;
 }
 
 /** The hub has done its part of the attempt: the server's pod exists (if the attempt still runs). */
-export function hubDone(w: World, u: UserState, attempt: number): void {
-  if (u.done || u.attempt !== attempt || u.readyAt !== null || u.pod !== null) return;
-  createServerPod(w, u);
+export function hubDone(w: World, part: HubPart): void {
+  const u = w.user(part.user);
+  if (u.done || u.attempt !== part.attempt || u.readyAt !== null) return;
+  if (part.part === 'start') {
+    if (u.pod === null) createServerPod(w, u);
+    return;
+  }
+  if (u.pod !== null) serverReady(w, u, w.pod(u.pod));
 }
 
 function createServerPod(w: World, u: UserState): void {
@@ -88,7 +104,8 @@ function createServerPod(w: World, u: UserState): void {
 /** The attempt's time is up: the spawn fails and its pod is deleted. */
 export function attemptTimeout(w: World, u: UserState, attempt: number): void {
   if (u.done || u.attempt !== attempt || u.readyAt !== null) return;
-  // An attempt still queued for the hub's process has no pod yet; hubDone then finds it stale.
+  // The hub's process drops whatever it was doing for the attempt.
+  for (const node of w.liveNodes(0)) dropHubJob(w, node, u.index);
   if (u.pod !== null) w.deletePod(w.pod(u.pod));
   u.pod = null;
   w.hubPending -= 1;
@@ -140,6 +157,13 @@ export function podRunning(w: World, pod: Pod): void {
     return;
   }
   if (u.pod !== pod.id || u.readyAt !== null || u.done) return;
+  const node = hubNode(w);
+  if (node) addHubJob(w, node, { user: u.index, attempt: u.attempt, part: 'finish' }, w.m.hubWork / 2);
+  else serverReady(w, u, pod);
+}
+
+/** The attendee's server is ready: the session starts. */
+function serverReady(w: World, u: UserState, pod: Pod): void {
   u.readyAt = w.now;
   u.waitedForNode = pod.waitedForNode;
   if (w.m.sessionWarmup > 0 && pod.node !== null) addJob(w, w.node(pod.node), null, w.m.sessionWarmup);

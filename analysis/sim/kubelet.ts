@@ -3,7 +3,7 @@
  * that waits for it) and the start, shared between the pods starting at once.
  */
 import { share } from './resources.js';
-import type { Node, Pod, World } from './world.js';
+import type { HubPart, Job, Node, Pod, World } from './world.js';
 
 /** A pod bound to a Ready node: pull if the node lacks the image, then start. */
 export function startOnNode(w: World, pod: Pod, node: Node): void {
@@ -51,21 +51,41 @@ export function addJob(w: World, node: Node, pod: number | null, work: number): 
   reschedule(w, node);
 }
 
+/** The hub's own part of a spawn attempt joins the CPU of the node the hub runs on. */
+export function addHubJob(w: World, node: Node, hub: HubPart, work: number): void {
+  advance(w, node);
+  node.starting.push({ pod: null, work, hub });
+  reschedule(w, node);
+}
+
+/** Take a user's hub job off the node (its attempt timed out before the hub got through it). */
+export function dropHubJob(w: World, node: Node, user: number): void {
+  if (!node.starting.some((j) => j.hub?.user === user)) return;
+  advance(w, node);
+  node.starting = node.starting.filter((j) => j.hub?.user !== user);
+  reschedule(w, node);
+}
+
 /**
- * Processor sharing on a node of capacity c (spawnConcurrency) between its n jobs:
- *   rate r = min(1, c / n)
- * so each job's remaining work falls by r·Δt. With c = ∞ every job takes exactly its drawn
- * duration; with c = 1 and n equal jobs of work S, all end together at n·S.
+ * Processor sharing on a node of capacity c (spawnConcurrency) between its runnable processes: each
+ * pod start or warm-up is one, and the hub is one however many spawns it is handling (one
+ * single-threaded process whose event loop interleaves them). With n such processes
+ *   r = min(1, c / n)
+ * is each one's rate; the hub's h concurrent spawns share its rate: r / h each. So each job's
+ * remaining work falls by its rate·Δt. With c = ∞ every start takes exactly its drawn duration; with
+ * c = 1 and n equal jobs of work S, all end together at n·S.
  */
-export function jobRate(w: World, node: Node): number {
-  const n = node.starting.length;
-  return n === 0 ? 1 : Math.min(1, w.m.spawnConcurrency / n);
+export function jobRate(w: World, node: Node, job: Job): number {
+  let hub = 0;
+  for (const j of node.starting) if (j.hub) hub += 1;
+  const processes = node.starting.length - hub + (hub > 0 ? 1 : 0);
+  const r = processes === 0 ? 1 : Math.min(1, w.m.spawnConcurrency / processes);
+  return job.hub ? r / hub : r;
 }
 
 export function advance(w: World, node: Node): void {
-  const rate = jobRate(w, node);
   const dt = w.now - node.psLast;
-  if (dt > 0) for (const job of node.starting) job.work -= dt * rate;
+  if (dt > 0) for (const job of node.starting) job.work -= dt * jobRate(w, node, job);
   node.psLast = w.now;
 }
 
@@ -73,20 +93,21 @@ export function advance(w: World, node: Node): void {
 export function reschedule(w: World, node: Node): void {
   node.psVersion += 1;
   if (node.starting.length === 0) return;
-  const rate = jobRate(w, node);
-  let least = Number.POSITIVE_INFINITY;
-  for (const job of node.starting) least = Math.min(least, job.work);
-  w.at(w.now + Math.max(0, least) / rate, { kind: 'spawn-check', node: node.id, version: node.psVersion });
+  let next = Number.POSITIVE_INFINITY;
+  for (const job of node.starting) next = Math.min(next, Math.max(0, job.work) / jobRate(w, node, job));
+  w.at(w.now + next, { kind: 'spawn-check', node: node.id, version: node.psVersion });
 }
 
-/** A start may have finished: complete those with no work left (1 µs tolerance). */
+/** A job may have finished: complete those with no work left (1 µs tolerance). */
 export function spawnCheck(w: World, node: Node, version: number): void {
   if (version !== node.psVersion) return;
   advance(w, node);
   const done: Pod[] = [];
+  const hubDone: HubPart[] = [];
   node.starting = node.starting.filter((job) => {
     if (job.work > 1e-3) return true;
-    if (job.pod !== null) done.push(w.pod(job.pod));
+    if (job.hub) hubDone.push(job.hub);
+    else if (job.pod !== null) done.push(w.pod(job.pod));
     return false;
   });
   reschedule(w, node);
@@ -94,6 +115,7 @@ export function spawnCheck(w: World, node: Node, version: number): void {
     pod.phase = 'running';
     w.onPodRunning(pod);
   }
+  for (const h of hubDone) w.onHubDone(h);
 }
 
 /** Max over cpu and memory of requested / room: the autoscaler's utilisation of a node. */

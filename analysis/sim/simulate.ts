@@ -61,6 +61,7 @@ export function simulate(input: SimInput): SimResult {
   const w = new World(input);
   const m = input.model;
   w.onPodRunning = (pod) => podRunning(w, pod);
+  w.onHubDone = (part) => hubDone(w, part);
   const perNode = podsPerNode(input.user.room, m.user.request).perNode;
   const starts = w.groups.map((g, i) => (i === 0 ? initialNodes(g, input.placeholders, perNode) : g.initial));
   starts.forEach((n, g) => {
@@ -101,9 +102,6 @@ function dispatch(w: World, e: SimEvent): boolean {
       break;
     case 'post':
       post(w, w.user(e.user));
-      break;
-    case 'hub-done':
-      hubDone(w, w.user(e.user), e.attempt);
       break;
     case 'attempt-timeout':
       attemptTimeout(w, w.user(e.user), e.attempt);

@@ -6,12 +6,12 @@
 import { createRng, deriveSeed, lognormal, type Rng, type Spread } from '../../core/random.js';
 import type { ModelValues } from '../model.js';
 import type { Resources } from '../node-capacity.js';
-import type { Node, Pod, PodKind, SimEvent, UserState } from './entities.js';
+import type { HubPart, Node, Pod, PodKind, SimEvent, UserState } from './entities.js';
 import { advance, reschedule } from './kubelet.js';
 import { EventQueue } from './queue.js';
 import type { SimGroup, SimInput, TimelinePoint } from './types.js';
 
-export type { Job, Node, Pod, PodKind, PodPhase, SimEvent, UserState } from './entities.js';
+export type { HubPart, Job, Node, Pod, PodKind, PodPhase, SimEvent, UserState } from './entities.js';
 
 export class World {
   readonly q = new EventQueue<SimEvent>();
@@ -24,8 +24,6 @@ export class World {
   readonly timeline: TimelinePoint[] = [];
   /** Spawns the hub holds (requested, not yet ready or failed). */
   hubPending = 0;
-  /** When the hub's one process is free for the next spawn's own work (hubWork, FIFO). */
-  hubFreeAt = 0;
   /** User servers existing (for the launch quota and the timeline). */
   servers = 0;
   built: boolean;
@@ -55,6 +53,8 @@ export class World {
   private readonly live: Node[][];
   /** Set by the event loop: a pod finished starting. */
   onPodRunning: (pod: Pod) => void = () => undefined;
+  /** Set by the event loop: the hub finished its own part of a spawn attempt. */
+  onHubDone: (part: HubPart) => void = () => undefined;
   private readonly rngs = new Map<string, Rng>();
 
   constructor(readonly input: SimInput) {

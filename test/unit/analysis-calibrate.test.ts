@@ -98,7 +98,8 @@ describe('calibrate', () => {
     const rec = record(
       'local',
       events,
-      { 'launch.queue': trend(1000, 1500), 'launch.start': trend(2500, 4700) },
+      // The least-loaded launch's hub start part is the fixed overhead (1 s); the rest the fit finds.
+      { 'launch.queue': { ...trend(1600, 2500), min: 1000 }, 'launch.start': trend(2500, 4700) },
       {
         buildSeconds: 10,
         concurrentSpawnLimit: 64,
@@ -110,6 +111,8 @@ describe('calibrate', () => {
     expect(cal.localFit?.rmsLogError).toBeCloseTo(0, 9);
     // The median from the fit, the spread of single spawns from launch.start: 2000 · 4700 / 2500.
     expect(cal.params.spawn.value).toEqual({ median: 2000, p95: 3760 });
+    // launch.queue is the hub's start part here (fitted as hub work): only its least is fixed.
+    expect(cal.params.binderOverhead.value).toBe(1000);
     for (const key of [
       'spawn',
       'spawnConcurrency',

@@ -134,11 +134,36 @@ describe('simulate: exact analytic cases', () => {
     expect(times(run([0, 0, 0], {}, { spawnConcurrency: 2 }))).toEqual([15 * S, 15 * S, 15 * S]);
   });
 
-  it("the hub's own work per spawn is served one spawn after another (FIFO), then the server starts", () => {
-    // hubWork 1 s, spawns 10 s each in parallel: clicks at 0, 0, 0, 5 s are handed to their servers
-    // at 1, 2, 3 and 5 + 1 s; ready 10 s later: time to ready 11, 12, 13, 11 s.
+  it("the hub's one process interleaves the spawns it handles (processor sharing)", () => {
+    // hubWork 1 s (0.5 s before the server starts, 0.5 s once it is up), spawns 10 s in parallel
+    // (c = ∞). The three clicks at 0 share the hub's process (1/3 each): handed to their servers at
+    // 1.5 s, up at 11.5 s, their finishing parts shared again: ready at 13 s (FIFO would give 11, 12,
+    // 13 s). The click at 5 s finds the hub free: 5.5 s, up at 15.5 s, ready at 16 s.
     const r = run([0, 0, 0, 5 * S], { user: group({ initial: 2, min: 2 }) }, { hubWork: S });
-    expect(times(r)).toEqual([11 * S, 12 * S, 13 * S, 11 * S]);
+    expect(times(r)).toEqual([13 * S, 13 * S, 13 * S, 11 * S]);
+  });
+
+  it('the hub shares the cores of the machine it runs on with the servers starting there', () => {
+    // One core, hubWork 1 s, spawns 2 s; clicks at 0 (A) and 1 s (B). A's start part 0–0.5 s, its
+    // server alone until 1 s. From 1 s the server and the hub (B's start part) share the core, 1/2
+    // each: B's part ends at 2 s, A's server has 1 s of work left. From 2 s the two servers share:
+    // A's is up at 4 s; its finishing part shares with B's server: A ready at 5 s; B's server is up at
+    // 5.5 s, ready at 6 s. Time to ready 5 and 5 s (a hub beside the CPU would give 4 and 4).
+    const r = run(
+      [0, S],
+      { user: group({ initial: 1, min: 1 }) },
+      { hubWork: S, spawnConcurrency: 1, spawn: fixed(2 * S) },
+    );
+    expect(times(r)).toEqual([5 * S, 5 * S]);
+  });
+
+  it("a server that is up is ready only once the hub's process has got through its finishing part", () => {
+    // hubWork 2 s (1 s each side), spawns 10 s, c = ∞; clicks at 0 (A) and 11 s (B). A: start part
+    // 0–1 s, server up at 11 s; its finishing part shares the hub with B's start part from 11 s:
+    // both done at 13 s, so A is ready at 13 s. B's server 13–23 s, finishing part 23–24 s.
+    // Time to ready 13 and 13 s; with all of the hub's work before the server start: 12 and 12 s.
+    const r = run([0, 11 * S], { user: group({ initial: 1, min: 1 }) }, { hubWork: 2 * S });
+    expect(times(r)).toEqual([13 * S, 13 * S]);
   });
 
   it('everyone who clicks during the build waits for that one build', () => {
