@@ -7,6 +7,9 @@
 //   ours-max     the same S sessions with think time 1 ms: the product's round trips/s, ~closed loop
 //   client-max   S KernelConnections (the product's client, no runner) at the maximum rate
 //   raw-ws       the ceiling: S plain `ws` sockets, same request bytes, at the maximum rate
+//   raw-paced    the floor at 1 execute/s: S plain `ws` sockets, each sending a request 1 s after its
+//                last answer (a timer, no decoding): the CPU per 1,000 round trips that any Node
+//                websocket client pays at that rate on this machine (syscalls and wake-ups)
 //   artillery    artillery@2.0.21 on the equivalent websocket scenario (installed on demand)
 //   many         BENCH_MANY_SESSIONS (10000) kernel sessions in one process at 1 execute per 10 s, held
 //                ~BENCH_MANY_SECONDS (90) after a 60 s ramp: schedule-lag p99, RSS per session, and the
@@ -19,7 +22,7 @@
 //   npm run bench:generator   (or node bench/generator.mjs after `npm run bootstrap`)
 // Env: BENCH_SESSIONS (2000), BENCH_SESSION_SECONDS (60), BENCH_LAUNCH_USERS (1000),
 //      BENCH_MAX_SECONDS (10), BENCH_SKIP_ARTILLERY=1, BENCH_KEEP_RUNS=1 (keep run records in /tmp),
-//      BENCH_PARTS (all: launches,sessions,max,client,raw,artillery,many,live), BENCH_LIVE_PAIRS (2),
+//      BENCH_PARTS (all: launches,sessions,max,client,raw,raw-paced,artillery,many,live), BENCH_LIVE_PAIRS (2),
 //      BENCH_MANY_SESSIONS (10000), BENCH_MANY_SECONDS (90).
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -44,7 +47,7 @@ const maxSeconds = num('BENCH_MAX_SECONDS', 10);
 const launchUsers = Math.min(num('BENCH_LAUNCH_USERS', 1000), byFd);
 const token = newToken();
 const parts = new Set(
-  (process.env.BENCH_PARTS ?? 'launches,sessions,max,client,raw,artillery,many,live')
+  (process.env.BENCH_PARTS ?? 'launches,sessions,max,client,raw,raw-paced,artillery,many,live')
     .split(',')
     .map((x) => x.trim()),
 );
@@ -217,6 +220,10 @@ try {
     out.clientMax = await measured(stub, 'client at max rate', () => part('client-max', wsOpts, 120_000));
   if (parts.has('raw'))
     out.rawWs = await measured(stub, 'raw ws ceiling', () => part('raw-ws', wsOpts, 120_000));
+  if (parts.has('raw-paced'))
+    out.rawPaced = await measured(stub, 'raw ws at 1 exec/s', () =>
+      part('raw-ws', { ...wsOpts, seconds: 30, thinkMs: 1000 }, 120_000),
+    );
   if (!parts.has('artillery')) out.artillery = { ok: false, note: 'not in BENCH_PARTS' };
   else if (process.env.BENCH_SKIP_ARTILLERY)
     out.artillery = { ok: false, note: 'skipped (BENCH_SKIP_ARTILLERY)' };
@@ -261,6 +268,13 @@ out.ratios = {
     : null,
   oursWholeRunCpuPer1000OverArtillery: art.ok
     ? r3(out.sessions.wholeRun.cpuSecondsPer1000RoundTrips / art.cpuSecondsPer1000RoundTrips)
+    : null,
+  // At 1 execute/s: ours against plain ws sockets paced the same way (no decoding, no timing).
+  oursCpuPer1000OverRawWsPaced: r3(
+    ses.cpuSecondsPer1000RoundTrips / out.rawPaced?.cpuSecondsPer1000RoundTrips,
+  ),
+  artilleryCpuPer1000OverRawWsPaced: art.ok
+    ? r3(art.cpuSecondsPer1000RoundTrips / out.rawPaced?.cpuSecondsPer1000RoundTrips)
     : null,
   oursRssPerSessionOverArtilleryPerVu: art.ok ? r3(ses.rssPerSessionKB / art.rssPerVuKB) : null,
   scheduleLagP99LiveOnOverOff: out.live?.scheduleLagP99OnOverOff ?? null,

@@ -2,8 +2,9 @@
 //   rawWs     the ceiling: plain `ws` sockets sending the pre-encoded bytes of the execute_request
 //             our client sends (same size, v1 subprotocol), counting 3 reply frames, never decoding;
 //   clientMax the product's KernelConnection (encode, decode, match replies), without the runner.
-// One process, `sockets` sockets, each sending its next request as soon as the last is answered,
-// for `seconds` once every socket is open. CPU and RSS are this process's.
+// One process, `sockets` sockets, each sending its next request as soon as the last is answered
+// (rawWs with `thinkMs`: that long after it, by a timer, as a session at 1 execute/s does), for
+// `seconds` once every socket is open. CPU and RSS are this process's.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -57,7 +58,7 @@ function measure(seconds, rss0, run) {
   });
 }
 
-export async function rawWs({ url, token, sockets, seconds }) {
+export async function rawWs({ url, token, sockets, seconds, thinkMs = 0 }) {
   const frame = encodeV1(
     makeRequest('execute_request', CONTENT, {
       session: randomUUID(),
@@ -94,15 +95,19 @@ export async function rawWs({ url, token, sockets, seconds }) {
         frames += 1;
         if (frames % 3 !== 0) return;
         roundTrips += 1;
-        if (sending) ws.send(frame);
+        if (sending && thinkMs > 0)
+          setTimeout(() => (sending ? ws.send(frame) : --inFlight === 0 && drained()), thinkMs);
+        else if (sending) ws.send(frame);
         else if (--inFlight === 0) drained();
       });
       inFlight += 1;
-      ws.send(frame);
+      // Paced: the sockets start spread over one think time, as sessions do.
+      if (thinkMs > 0) setTimeout(() => ws.send(frame), Math.random() * thinkMs);
+      else ws.send(frame);
     }
     await new Promise((r) => setTimeout(r, seconds * 1000));
     sending = false;
-    await Promise.race([idle, new Promise((r) => setTimeout(r, 10_000))]);
+    await Promise.race([idle, new Promise((r) => setTimeout(r, 10_000 + thinkMs))]);
     return roundTrips;
   });
   for (const ws of wss) ws.terminate();
