@@ -295,6 +295,7 @@ out.targets = {
     target: '10000 sessions at 1 exec/10 s: schedule-lag p99 <= 20 ms, <= 64 KB RSS each',
     sessions: out.many?.steady?.sessions ?? out.many?.peakSessions ?? null,
     scheduleLagP99Ms: out.many?.generatorLagMs?.p99 ?? null,
+    steadyScheduleLagP99Ms: out.many?.steady?.generatorLagMs?.p99 ?? null,
     rssPerSessionKB: out.many?.steady?.rssPerSessionKB ?? null,
     fdPeak: out.many?.fdPeak ?? null,
     fdLimit: host.fdLimit,

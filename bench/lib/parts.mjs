@@ -1,8 +1,11 @@
 // The generator bench's parts that drive the whole product (rehearse()) against the stub. Each runs
 // in a fresh worker process (bench/lib/worker.mjs), so that its CPU and RSS are its own.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dropRuns, readEvents, runAgainstStub, stubScenario, timeCalls, tinyCells, trend } from './drive.mjs';
 
 const { MetricStore } = await import(new URL('../../dist/loadgen/metrics/store.js', import.meta.url));
+const { summarizeIntervals } = await import(new URL('../../dist/loadgen/metrics/totals.js', import.meta.url));
 
 const MB = 2 ** 20;
 const r1 = (x) => Math.round(x * 10) / 10;
@@ -20,6 +23,15 @@ function common(run) {
     generatorLagMs: trend(s, 'generator.lag'),
     loopDelayMs: trend(s, 'generator.loopDelay'),
   };
+}
+
+/** generator.lag over the intervals within [from, to] (ms of the run), or null when none fits. */
+function steadyLag(intervals, from, to) {
+  const inside = intervals.filter((i) => i.start >= from && i.end <= to);
+  const t = inside.length === 0 ? undefined : summarizeIntervals(inside).trends['generator.lag'];
+  if (!t) return null;
+  const r = (x) => Math.round(x * 100) / 100;
+  return { intervals: inside.length, count: t.count, p50: r(t.p50), p99: r(t.p99), max: r(t.max) };
 }
 
 /** (a) N users click at once; session 1 ms (the schema's minimum: duration must be > 0), no cells. */
@@ -92,6 +104,10 @@ export async function sessions({ url, users, rampMs, durationMs, thinkMs, cells,
     run.dir,
     (e) => e.type === 'step' && (e.step === 'launch' || e.step === 'ws.connect' || e.step === 'cell.exec'),
   );
+  const intervals = readFileSync(join(run.dir, 'intervals.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
   dropRuns(run.runsDir);
   const lastConnect = Math.max(...evs.filter((e) => e.step === 'ws.connect').map((e) => e.t));
   const firstEnd = Math.min(...evs.filter((e) => e.step === 'launch').map((e) => e.t)) + durationMs;
@@ -117,6 +133,9 @@ export async function sessions({ url, users, rampMs, durationMs, thinkMs, cells,
       rssMaxMB: r1(rss.at(-1)),
       rssPerSessionKB: r1(((rssMedian - rssBefore) * 1024) / peak),
       rssPerSessionKBMax: r1(((rss.at(-1) - rssBefore) * 1024) / peak),
+      // Schedule lag of the 10 s intervals wholly inside the window (every session holding its
+      // kernel; the ramp's launches excluded), merged exactly.
+      generatorLagMs: steadyLag(intervals, a.t, b.t),
     };
   }
   return {
