@@ -61,18 +61,20 @@ export async function openLive(io: CliIO, flags: LiveFlags): Promise<LiveRun | u
   return {
     live,
     async done() {
-      const report = await live.finish();
-      if (report) io.stderr.write(`report: ${report}\n`);
-      if (lingerMs <= 0) {
-        await live.close();
-        return;
-      }
+      // Our handlers from the first moment (the run's own are gone by now): a Ctrl-C while the
+      // report is written must not kill the process half-way; it ends the linger instead.
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      io.stderr.write(`the live page stays up for ${flags.liveLinger} (Ctrl-C to stop now)\n`);
       try {
+        const report = await live.finish();
+        if (report) io.stderr.write(`report: ${report}\n`);
+        if (lingerMs <= 0 || stop.signal.aborted) {
+          await live.close();
+          return;
+        }
+        io.stderr.write(`the live page stays up for ${flags.liveLinger} (Ctrl-C to stop now)\n`);
         await live.close(lingerMs, stop.signal);
       } finally {
         process.off('SIGINT', onSignal);
