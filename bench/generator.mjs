@@ -7,6 +7,8 @@
 //   ours-max     the same S sessions with think time 1 ms: the product's round trips/s, ~closed loop
 //   client-max   S KernelConnections (the product's client, no runner) at the maximum rate
 //   raw-ws       the ceiling: S plain `ws` sockets, same request bytes, at the maximum rate
+//   runner       the runner alone: 500 sessions whose server lives in the worker process (no socket),
+//                800 cells each at 1 ms think time: CPU-µs per cell of the runner's own work
 //   raw-paced    the floor at 1 execute/s: S plain `ws` sockets, each sending a request 1 s after its
 //                last answer (a timer, no decoding): the CPU per 1,000 round trips that any Node
 //                websocket client pays at that rate on this machine (syscalls and wake-ups)
@@ -22,7 +24,7 @@
 //   npm run bench:generator   (or node bench/generator.mjs after `npm run bootstrap`)
 // Env: BENCH_SESSIONS (2000), BENCH_SESSION_SECONDS (60), BENCH_LAUNCH_USERS (1000),
 //      BENCH_MAX_SECONDS (10), BENCH_SKIP_ARTILLERY=1, BENCH_KEEP_RUNS=1 (keep run records in /tmp),
-//      BENCH_PARTS (all: launches,sessions,max,client,raw,raw-paced,artillery,many,live), BENCH_LIVE_PAIRS (2),
+//      BENCH_PARTS (all: launches,sessions,max,client,raw,raw-paced,runner,artillery,many,live), BENCH_LIVE_PAIRS (2),
 //      BENCH_MANY_SESSIONS (10000), BENCH_MANY_SECONDS (90).
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -47,7 +49,7 @@ const maxSeconds = num('BENCH_MAX_SECONDS', 10);
 const launchUsers = Math.min(num('BENCH_LAUNCH_USERS', 1000), byFd);
 const token = newToken();
 const parts = new Set(
-  (process.env.BENCH_PARTS ?? 'launches,sessions,max,client,raw,raw-paced,artillery,many,live')
+  (process.env.BENCH_PARTS ?? 'launches,sessions,max,client,raw,raw-paced,runner,artillery,many,live')
     .split(',')
     .map((x) => x.trim()),
 );
@@ -223,6 +225,10 @@ try {
   if (parts.has('raw-paced'))
     out.rawPaced = await measured(stub, 'raw ws at 1 exec/s', () =>
       part('raw-ws', { ...wsOpts, seconds: 30, thinkMs: 1000 }, 120_000),
+    );
+  if (parts.has('runner'))
+    out.runnerOnly = await measured(stub, 'the runner alone', () =>
+      part('runner-only', { users: 500, cells: 800, seconds: 10 }, 120_000),
     );
   if (!parts.has('artillery')) out.artillery = { ok: false, note: 'not in BENCH_PARTS' };
   else if (process.env.BENCH_SKIP_ARTILLERY)
