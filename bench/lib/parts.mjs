@@ -1,6 +1,7 @@
 // The generator bench's parts that drive the whole product (rehearse()) against the stub. Each runs
 // in a fresh worker process (bench/lib/worker.mjs), so that its CPU and RSS are its own.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropRuns, readEvents, runAgainstStub, stubScenario, timeCalls, tinyCells, trend } from './drive.mjs';
 
@@ -167,9 +168,6 @@ export async function sessions({ url, users, rampMs, durationMs, thinkMs, cells,
  */
 export async function runnerOnly({ users, cells, seconds }) {
   const { rehearse } = await import(new URL('../../dist/loadgen/run.js', import.meta.url));
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const loaded = stubScenario({
     name: 'bench-runner',
     binderUrl: 'http://127.0.0.1:9/',

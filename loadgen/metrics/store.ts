@@ -80,9 +80,9 @@ function addSample(totals: MetricTotals, s: Sample): void {
   }
 }
 
-function mergeAll(hs: readonly (Histogram | undefined)[]): Histogram {
+function mergeAll(hs: readonly Histogram[]): Histogram {
   const sum = newHistogram();
-  for (const h of hs) if (h) merge(sum, h);
+  for (const h of hs) merge(sum, h);
   return sum;
 }
 
@@ -164,12 +164,14 @@ export class MetricStore {
 
   /** Percentile p (0..100) of a trend over the whole run so far, in ms; null before any sample. */
   cumulativeP(metric: TrendMetric, p: number): number | null {
-    const parts = [this.run, ...this.open.values()]
-      .map((t) => t.trends.get(metric))
-      .filter((h) => h !== undefined && h.totalCount > 0);
-    if (parts.length === 0) return null;
-    const h = parts.length === 1 ? parts[0] : mergeAll(parts);
-    return (h as Histogram).getValueAtPercentile(p) / 1000;
+    const parts: Histogram[] = [];
+    for (const t of [this.run, ...this.open.values()]) {
+      const h = t.trends.get(metric);
+      if (h !== undefined && h.totalCount > 0) parts.push(h);
+    }
+    const [first] = parts;
+    if (first === undefined) return null;
+    return (parts.length === 1 ? first : mergeAll(parts)).getValueAtPercentile(p) / 1000;
   }
 
   /**
